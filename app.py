@@ -1,0 +1,11 @@
+"""Streamlit entry point: the planner's pages, each a thin shell over the library."""
+
+import streamlit as st
+
+st.set_page_config(page_title="GPU procurement planner", layout="wide")
+
+pages = [
+    st.Page("ui/strubell_page.py", title="Strubell et al. 2019", url_path="strubell"),
+    st.Page("ui/data_page.py", title="Data catalogs", url_path="data"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,1 @@
+"""Published case studies as data plus the functions that recompute them."""

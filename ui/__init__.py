@@ -1,0 +1,1 @@
+"""The Streamlit UI layer: one module per page. Only this layer imports streamlit."""

@@ -1,0 +1,65 @@
+"""Page: Strubell, Ganesh & McCallum (2019) recomputed from its inputs."""
+
+import pandas as pd
+import streamlit as st
+
+from planner.reference import strubell2019
+
+
+@st.cache_data
+def _tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    return (
+        strubell2019.table1(),
+        strubell2019.table3(),
+        strubell2019.table4(),
+        strubell2019.hardware_vs_cloud(),
+    )
+
+
+def render() -> None:
+    """Draw the reproduction of the paper's tables and section 5 comparison."""
+    table1, table3, table4, hvc = _tables()
+    st.title("Energy and Policy Considerations for Deep Learning in NLP")
+    st.caption(
+        "Strubell, Ganesh & McCallum, ACL 2019. Every cell below is recomputed from "
+        "the paper's inputs (power, hours, rates, PUE 1.58, 0.954 lb CO2e/kWh)."
+    )
+    left, middle, right = st.columns(3)
+    left.metric("58 GPUs as 7.25 servers", f"${hvc['hardware_usd']:,.0f}")
+    middle.metric(
+        "Cloud on-demand (Table 4)",
+        f"${hvc['cloud_on_demand_usd']:,.0f}",
+        f"{hvc['ratio_on_demand_to_hardware']:.2f}x hardware",
+        delta_color="off",
+    )
+    right.metric(
+        "Cloud pre-emptible",
+        f"${hvc['cloud_preemptible_usd']:,.0f}",
+        f"{hvc['ratio_preemptible_to_hardware']:.2f}x hardware",
+        delta_color="off",
+    )
+    st.subheader("Table 3: cost of training")
+    st.dataframe(
+        table3[
+            [
+                "model",
+                "hardware",
+                "hours",
+                "hours_used",
+                "power_w",
+                "kwh_pue",
+                "co2e_lbs",
+                "cloud_cost_low_usd",
+                "cloud_cost_high_usd",
+                "note",
+            ]
+        ].round(2),
+        hide_index=True,
+    )
+    st.subheader("Table 4: the LISA R&D project")
+    st.dataframe(table4.round(2), hide_index=True)
+    st.subheader("Table 1: CO2e of familiar consumption and of training")
+    st.dataframe(table1.round(0), hide_index=True)
+
+
+render()
