@@ -67,6 +67,9 @@ class BreakEven:
     """Factor on cloud prices at which both tie for the scenario's demand. [-]"""
     npv_onprem_usd: float
     npv_cloud_usd: float
+    cost_ratio: float | None
+    """NPV of renting over NPV of owning for the scenario's demand (the paper's
+    $350k / $145k = 2.42). [-]"""
     explanation: str
 
     def as_dict(self) -> dict[str, object]:
@@ -329,9 +332,11 @@ def break_even(
 
     year = _break_even_year(cumulative_costs(result.table), onprem.name, cloud.name)
     calendar = None if year is None else scenario.start_year + year
+    ratio = npv_rented / npv_owned if npv_owned > 0 else None
     text = _explain(
         onprem.name,
         cloud.name,
+        ratio,
         utilisation,
         status,
         used,
@@ -355,6 +360,7 @@ def break_even(
         price_multiplier=multiplier,
         npv_onprem_usd=npv_owned,
         npv_cloud_usd=npv_rented,
+        cost_ratio=ratio,
         explanation=text,
     )
 
@@ -362,6 +368,7 @@ def break_even(
 def _explain(
     onprem: str,
     cloud: str,
+    ratio: float | None,
     utilisation: float | None,
     status: str,
     used: float,
@@ -374,34 +381,38 @@ def _explain(
 ) -> str:
     basis = f"present value over {horizon} years at {_percent(rate)} real"
     parts = []
+    if ratio is not None:
+        parts.append(
+            f"For this scenario's demand, {cloud} costs {ratio:.2f}x {onprem} "
+            f"({basis})."
+        )
     if status == "crosses" and utilisation is not None:
         verdict = "so owning wins" if used > utilisation else "so renting wins"
         parts.append(
-            f"{onprem} is cheaper than {cloud} if its accelerators are busy more "
-            f"than {_percent(utilisation)} of the time ({basis}); this scenario "
-            f"keeps them {_percent(used)} busy, {verdict}."
+            f"Owning is cheaper if the accelerators are busy more than "
+            f"{_percent(utilisation)} of the time; this scenario keeps them "
+            f"{_percent(used)} busy, {verdict}."
         )
     elif status == "never":
-        parts.append(
-            f"{onprem} never beats {cloud} within {horizon} years, even fully "
-            f"busy ({basis})."
-        )
+        parts.append(f"Owning never wins within {horizon} years, even fully busy.")
     elif status == "always":
-        parts.append(f"{onprem} is cheaper than {cloud} at any utilisation ({basis}).")
+        parts.append("Owning is cheaper at any utilisation.")
     if year is None:
         parts.append(
-            f"Its cumulative cost never falls below {cloud}'s within the horizon."
+            "The cumulative cost of owning never falls below renting within the "
+            "horizon."
         )
     elif year == 0:
-        parts.append(f"It costs less than {cloud} from the start.")
+        parts.append("Owning costs less from the start.")
     else:
         parts.append(
-            f"Its cumulative cost falls below {cloud}'s in year {year} ({calendar})."
+            f"The cumulative cost of owning falls below renting in year {year} "
+            f"({calendar})."
         )
     if premium is not None:
         parts.append(
-            f"{cloud} costs {premium:.2f}x the owned cost per reference hour at "
-            "full use (Strubell et al. 2019 found about 2x)."
+            f"Per reference hour at full use, renting costs {premium:.2f}x owning "
+            "(the cloud premium; Strubell et al. 2019 found about 2x)."
         )
     if multiplier is not None:
         direction = "fall" if multiplier < 1 else "rise"

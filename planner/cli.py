@@ -153,6 +153,69 @@ def _cmd_catalog(args: argparse.Namespace) -> None:
     _emit_frame(frame, args.format)
 
 
+# --- scenarios ------------------------------------------------------------------
+
+PRESETS = ("lisa", "department", "grant", "consortium")
+"""Scenario presets shipped in ``planner/presets`` (copies in ``examples/``)."""
+
+
+def preset_text(name: str) -> str:
+    """Return the YAML text (with its comments) of a shipped preset."""
+    from importlib import resources
+
+    if name not in PRESETS:
+        msg = f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
+        raise UserError([msg])
+    return (
+        resources.files("planner").joinpath(f"presets/{name}.yaml").read_text("utf-8")
+    )
+
+
+def _cmd_scenario_new(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from planner.scenario import scenario_from_yaml
+
+    text = preset_text(args.preset)
+    scenario_from_yaml(text)  # a shipped preset must always validate
+    if args.out is None:
+        sys.stdout.write(text)
+        return
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        msg = f"{out} exists; pass --force to overwrite it"
+        raise UserError([msg])
+    # Write to a sibling temporary file first so a failure leaves nothing half-written.
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(out)
+    sys.stderr.write(f"wrote {out}\n")
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from planner import breakeven, report, tco
+    from planner.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    evaluation = tco.evaluate(scenario)
+    break_evens = breakeven.break_even_table(scenario, evaluation=evaluation)
+    if args.format == "json":
+        _emit_json(report.evaluation_payload(evaluation, break_evens))
+        return
+    if args.format == "csv":
+        sys.stdout.write(evaluation.table.to_csv(index=False))
+        return
+    out = sys.stdout
+    out.write(f"{scenario.name}\n")
+    out.write(
+        f"{scenario.horizon_years} years from {scenario.start_year}, real USD of "
+        f"{scenario.currency_year}, discounted at {scenario.real_discount_rate:.1%}\n\n"
+    )
+    out.write(report.summary_table(evaluation).to_string(index=False) + "\n\n")
+    for item in break_evens:
+        out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
+
+
 # --- entry point ----------------------------------------------------------------
 
 
@@ -195,6 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV with the same columns (e.g. a vendor quote); its rows win",
     )
     catalog.set_defaults(handler=_cmd_catalog)
+
+    scenario = commands.add_parser("scenario", help="create scenario files")
+    scenario_commands = scenario.add_subparsers(
+        dest="scenario_command", required=True, metavar="ACTION"
+    )
+    new = scenario_commands.add_parser("new", help="write a preset scenario as YAML")
+    new.add_argument("--preset", choices=PRESETS, default="department")
+    new.add_argument("--out", help="file to write (default: standard output)")
+    new.add_argument("--force", action="store_true", help="overwrite --out")
+    new.set_defaults(handler=_cmd_scenario_new)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="project every strategy of a scenario and its break-evens"
+    )
+    evaluate.add_argument("scenario", help="scenario YAML file")
+    evaluate.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    evaluate.set_defaults(handler=_cmd_evaluate)
     return parser
 
 

@@ -676,7 +676,7 @@ def onprem_flows(
         alive = (running_year > bought) & (
             running_year <= bought + strategy.lifetime_years
         )
-        active |= alive
+        active |= alive & (servers > 0)
         support += alive * vintage_capex * strategy.support_fraction_per_year
         retire = min(bought + strategy.lifetime_years, n)
         if strategy.salvage == "declining":

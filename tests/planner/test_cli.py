@@ -71,3 +71,115 @@ def test_help_does_not_import_heavy_modules():
         "sys.exit(1 if heavy else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_catalog_where_filters_and_csv(capsys):
+    status, out, _ = run(
+        capsys, "catalog", "servers", "--where", "server=8xH100-SXM", "--format", "csv"
+    )
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("8xH100-SXM,")
+
+
+def test_catalog_unknown_name_and_column_exit_2(capsys):
+    status, _, err = run(capsys, "catalog", "nope")
+    assert status == 2
+    assert "unknown catalog 'nope'" in err
+    status, _, err = run(capsys, "catalog", "pue", "--where", "colour=red")
+    assert status == 2
+    assert "no column 'colour'" in err
+
+
+def test_bad_overlay_lists_every_problem_and_exits_2(capsys, tmp_path):
+    overlay = tmp_path / "quote.csv"
+    header = (
+        "facility,facility_type,region,pue,year,preferred,source,source_date,notes\n"
+    )
+    overlay.write_text(
+        header + "our room,on-prem,,0.9,2025,,,,\nother,x,,abc,2025,,,,\n"
+    )
+    status, out, err = run(capsys, "catalog", "pue", "--overlay", str(overlay))
+    assert status == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert any("quote.csv:2:pue" in line for line in lines)
+    assert any("quote.csv:3:pue" in line for line in lines)
+    assert "Traceback" not in err
+
+
+def test_scenario_new_writes_a_preset_that_evaluates(capsys, tmp_path):
+    target = tmp_path / "grant.yaml"
+    status, _, _ = run(
+        capsys, "scenario", "new", "--preset", "grant", "--out", str(target)
+    )
+    assert status == 0
+    assert target.exists()
+    status, _, err = run(
+        capsys, "scenario", "new", "--preset", "grant", "--out", str(target)
+    )
+    assert status == 2
+    assert "--force" in err
+    status, out, _ = run(capsys, "evaluate", str(target), "--format", "json")
+    assert status == 0
+    payload = json.loads(out)
+    strategy = payload["strategies"][0]
+    assert {
+        "name",
+        "kind",
+        "npv_usd",
+        "total_nominal_usd",
+        "equivalent_annual_cost_usd",
+        "cost_per_reference_hour_usd",
+        "utilisation",
+        "co2e_kg",
+        "co2e_embodied_kg",
+        "years",
+    } <= set(strategy)
+    assert {"year", "cost_usd", "discounted_cost_usd", "co2e_kg"} <= set(
+        strategy["years"][0]
+    )
+    assert {
+        "onprem",
+        "cloud",
+        "utilisation",
+        "year",
+        "cloud_premium",
+        "explanation",
+    } <= set(payload["break_even"][0])
+
+
+def test_evaluate_table_and_csv(capsys):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/lisa.yaml"))
+    status, out, _ = run(capsys, "evaluate", path)
+    assert status == 0
+    assert "costs 2.42x" in out
+    status, out, _ = run(capsys, "evaluate", path, "--format", "csv")
+    assert status == 0
+    assert out.splitlines()[0].startswith("strategy,kind,year")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name: [unclosed\n", "malformed YAML"),
+        ("- a list\n", "must be a mapping"),
+        ("name: x\n", "demand: Field required"),
+    ],
+)
+def test_evaluate_bad_scenario_exits_2(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    status, _, err = run(capsys, "evaluate", str(path))
+    assert status == 2
+    assert message in err
+    assert str(path) in err
+
+
+def test_evaluate_missing_file_exits_2(capsys, tmp_path):
+    status, _, err = run(capsys, "evaluate", str(tmp_path / "none.yaml"))
+    assert status == 2
+    assert "cannot read" in err

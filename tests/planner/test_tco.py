@@ -1,0 +1,265 @@
+"""Multi-year TCO: oracles, conservation, limits and wiring of every strategy."""
+
+from importlib import resources
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner import tco
+from planner.scenario import replace, scenario_from_dict, scenario_from_yaml
+from pricing import catalog
+from pricing.units import HOURS_PER_YEAR
+from tests.planner.conftest import screening_scenario
+
+
+def preset(name):
+    text = resources.files("planner").joinpath(f"presets/{name}.yaml").read_text()
+    return scenario_from_yaml(text)
+
+
+@pytest.fixture(scope="module")
+def department():
+    scenario = preset("department")
+    return scenario, tco.evaluate(scenario)
+
+
+def test_table_is_tidy_with_unit_columns(department):
+    _, evaluation = department
+    assert tuple(evaluation.table.columns) == tco.COST_COLUMNS
+    assert evaluation.table["year"].between(0, 10).all()
+    assert set(evaluation.table["payer"]) <= {"project", "institution", "provider"}
+
+
+def test_npv_matches_numpy_financial(department):
+    scenario, evaluation = department
+    yearly = evaluation.table.groupby(["strategy", "year"])["cost_usd"].sum()
+    for row in evaluation.summary.itertuples():
+        flows = yearly.loc[row.strategy].to_numpy()
+        assert row.npv_usd == pytest.approx(
+            npf.npv(scenario.real_discount_rate, flows), rel=1e-12
+        )
+
+
+def test_eac_is_npv_times_crf(department):
+    scenario, evaluation = department
+    r, n = scenario.real_discount_rate, scenario.horizon_years
+    crf = r / (1 - (1 + r) ** -n)
+    for row in evaluation.summary.itertuples():
+        assert row.equivalent_annual_cost_usd == pytest.approx(row.npv_usd * crf)
+
+
+def test_zero_discount_rate_discounted_equals_nominal():
+    scenario = replace(preset("department"), real_discount_rate=0.0)
+    table = tco.tco_table(scenario)
+    assert table["discounted_cost_usd"].to_numpy() == pytest.approx(
+        table["cost_usd"].to_numpy()
+    )
+
+
+def test_on_demand_cloud_cost_is_hours_times_price():
+    # 20,000 reference hours at the offer's price, no F&A, no trend, no storage.
+    scenario = screening_scenario(cloud_usd_per_gpu_hour=2.0, demand_hours=20_000.0)
+    summary = tco.evaluate(scenario).summary.set_index("strategy")
+    assert summary.loc["rent", "total_nominal_usd"] == pytest.approx(5 * 20_000 * 2.0)
+
+
+def test_p5_price_per_accelerator_hour_comes_from_the_catalog():
+    offer = catalog.cloud_offer("aws", "us-east-1", "p5.48xlarge")
+    scenario = preset("department")
+    resolved = tco.resolve_cloud(
+        scenario.strategies[0], scenario, sizing_hourly=np.ones(8760)
+    )
+    assert resolved.on_demand_usd_per_accelerator_hour == pytest.approx(
+        offer["on_demand_usd_per_hour"] / 8
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    p1=st.floats(0.5, 20),
+    p2=st.floats(0.5, 20),
+    h1=st.floats(0, 1e5),
+    h2=st.floats(0, 1e5),
+)
+def test_cloud_cost_is_monotone_in_price_and_demand(p1, p2, h1, h2):
+    def npv(price, hours):
+        scenario = screening_scenario(
+            cloud_usd_per_gpu_hour=price, demand_hours=hours, rate=0.03, indirect=0.55
+        )
+        return (
+            tco.evaluate(scenario).summary.set_index("strategy").loc["rent", "npv_usd"]
+        )
+
+    low_p, high_p = sorted((p1, p2))
+    low_h, high_h = sorted((h1, h2))
+    assert npv(low_p, high_h) <= npv(high_p, high_h) + 1e-6
+    assert npv(high_p, low_h) <= npv(high_p, high_h) + 1e-6
+
+
+def _hybrid_scenario(servers):
+    base = screening_scenario(rate=0.03, indirect=0.55, demand_hours=30_000.0)
+    data = base.model_dump(mode="json")
+    onprem = data["strategies"][0]
+    cloud = data["strategies"][1]
+    onprem_with = dict(onprem, servers=servers)
+    hybrid = dict(
+        onprem_with, kind="hybrid", name="hybrid", burst=cloud, overflow="burst"
+    )
+    data["strategies"] = [onprem_with, cloud, hybrid]
+    data["demand"]["shape"] = {"kind": "synthetic", "peak_to_mean": 3.0}
+    return scenario_from_dict(data)
+
+
+def test_hybrid_with_no_servers_is_all_cloud():
+    summary = tco.evaluate(_hybrid_scenario(0)).summary.set_index("strategy")
+    assert summary.loc["hybrid", "npv_usd"] == pytest.approx(
+        summary.loc["rent", "npv_usd"], rel=1e-12
+    )
+    assert summary.loc["hybrid", "co2e_kg"] == pytest.approx(
+        summary.loc["rent", "co2e_kg"], rel=1e-12
+    )
+
+
+def test_hybrid_above_the_peak_is_all_onprem():
+    # 30,000 h/year with peak 3x the mean: a peak of ~10 GPUs; 2 servers = 16.
+    summary = tco.evaluate(_hybrid_scenario(2)).summary.set_index("strategy")
+    assert summary.loc["hybrid", "npv_usd"] == pytest.approx(
+        summary.loc["own", "npv_usd"], rel=1e-12
+    )
+    assert summary.loc["own", "unserved_reference_hours"] == 0.0
+
+
+def test_hybrid_sends_exactly_the_overflow_to_the_cloud():
+    scenario = _hybrid_scenario(1)
+    evaluation = tco.evaluate(scenario)
+    stats = evaluation.ledgers["hybrid"].stats
+    demand = tco.scenario_demand(scenario).levels
+    overflow = np.clip(demand - 8.0, 0.0, None).sum(axis=1)  # 8 GPUs, availability 1
+    assert stats["cloud_reference_hours"][0] == pytest.approx(overflow)
+    total = stats["onprem_reference_hours"][0] + stats["cloud_reference_hours"][0]
+    assert total == pytest.approx(demand.sum(axis=1))  # conservation of work
+
+
+def test_onprem_energy_follows_the_linear_power_curve():
+    # 8 GPUs at 700 W, idle 0: energy = work x 0.7 kW x PUE 1.3.
+    scenario = screening_scenario(demand_hours=20_000.0)
+    table = tco.tco_table(scenario)
+    rows = table[(table["strategy"] == "own") & (table["category"] == "electricity")]
+    assert rows["energy_kwh"].sum() == pytest.approx(5 * 20_000 * 0.7 * 1.3)
+    assert rows["cost_usd"].sum() == pytest.approx(5 * 20_000 * 0.091)
+
+
+def test_waiting_overflow_is_served_later_or_reported_unserved():
+    over = screening_scenario(demand_hours=8 * HOURS_PER_YEAR * 1.1)
+    summary = tco.evaluate(over).summary.set_index("strategy")
+    unserved = summary.loc["own", "unserved_reference_hours"]
+    assert unserved == pytest.approx(5 * 8 * HOURS_PER_YEAR * 0.1)
+    assert summary.loc["own", "utilisation"] == pytest.approx(1.0)
+
+
+def test_zero_demand_gives_finite_costs_and_no_cloud_bill():
+    scenario = screening_scenario(demand_hours=0.0)
+    summary = tco.evaluate(scenario).summary.set_index("strategy")
+    assert summary.loc["rent", "npv_usd"] == 0.0
+    assert summary.loc["own", "npv_usd"] > 0
+    assert np.isnan(summary.loc["own", "cost_per_reference_hour_usd"])
+
+
+def test_horizon_shorter_than_life_credits_resale_at_the_end():
+    data = screening_scenario(lifetime=5).model_dump(mode="json")
+    data["horizon_years"] = 2
+    data["strategies"][0]["salvage"] = "declining"
+    data["strategies"][0]["annual_value_decline"] = 0.25
+    scenario = scenario_from_dict(data)
+    table = tco.tco_table(scenario)
+    salvage = table[(table["strategy"] == "own") & (table["category"] == "salvage")]
+    assert salvage.set_index("year").loc[2, "cost_usd"] == pytest.approx(
+        -240_000 * 0.75**2
+    )
+
+
+def test_refresh_buys_again_at_end_of_life_at_the_trend_price():
+    data = screening_scenario(lifetime=3).model_dump(mode="json")
+    data["horizon_years"] = 6
+    data["strategies"][0]["refresh"] = True
+    data["strategies"][0]["capex_change_per_year"] = -0.25
+    table = tco.tco_table(scenario_from_dict(data))
+    capex = table[(table["strategy"] == "own") & (table["category"] == "capex")]
+    by_year = capex.set_index("year")["cost_usd"]
+    assert by_year[0] == pytest.approx(240_000)
+    assert by_year[3] == pytest.approx(240_000 * 0.75**3)
+    assert by_year.drop([0, 3]).eq(0).all()
+
+
+def test_indirect_costs_apply_to_cloud_but_not_to_equipment():
+    scenario = screening_scenario(indirect=0.55, cloud_usd_per_gpu_hour=2.0)
+    table = tco.tco_table(scenario)
+    fa = table[table["category"] == "indirect_costs"]
+    assert set(fa["strategy"]) == {"rent"}
+    assert fa["cost_usd"].sum() == pytest.approx(0.55 * 5 * 20_000 * 2.0)
+
+
+def test_a_server_below_the_equipment_threshold_bears_fa():
+    data = screening_scenario(indirect=0.55).model_dump(mode="json")
+    data["strategies"][0]["server_price_usd"] = 9_000.0  # a supply under 2 CFR 200.1
+    table = tco.tco_table(scenario_from_dict(data))
+    fa = table[(table["strategy"] == "own") & (table["category"] == "indirect_costs")]
+    assert fa["cost_usd"].sum() == pytest.approx(0.55 * 9_000.0)
+
+
+def test_institution_paid_power_is_outside_the_project_npv():
+    data = screening_scenario().model_dump(mode="json")
+    data["institution"]["power_paid_by"] = "institution"
+    evaluation = tco.evaluate(scenario_from_dict(data))
+    summary = evaluation.summary.set_index("strategy")
+    table = evaluation.table
+    power = table[(table["strategy"] == "own") & (table["category"] == "electricity")]
+    assert summary.loc["own", "npv_usd"] - summary.loc["own", "npv_project_usd"] == (
+        pytest.approx(power["discounted_cost_usd"].sum())
+    )
+
+
+def test_commitment_is_paid_in_whole_terms_only():
+    data = screening_scenario().model_dump(mode="json")
+    data["horizon_years"] = 4
+    data["strategies"][0]["lifetime_years"] = 4
+    data["strategies"][1] |= {
+        "purchase": "committed_3y",
+        "commitment_discount": 0.5,
+        "committed_accelerators": 2,
+    }
+    table = tco.tco_table(scenario_from_dict(data))
+    committed = table[table["category"] == "cloud_commitment_3y"]
+    paid = committed.set_index("year")["cost_usd"]
+    assert (paid.loc[1:3] > 0).all()
+    assert paid.loc[4] == 0.0  # a second 3-year term would run past the horizon
+
+
+def test_shared_cluster_charges_this_project_its_usage_share():
+    scenario = preset("consortium")
+    evaluation = tco.evaluate(scenario)
+    strategy = scenario.strategies[2]
+    share = scenario.demand.reference_hours_per_year / (
+        scenario.demand.reference_hours_per_year
+        + sum(m.reference_hours_per_year for m in strategy.members)
+    )
+    ledger = evaluation.ledgers[strategy.name]
+    discount = (1 + scenario.real_discount_rate) ** -np.arange(7)
+    whole = float(ledger.total_cost_usd()[0] @ discount)
+    summary = evaluation.summary.set_index("strategy")
+    assert summary.loc[strategy.name, "npv_usd"] == pytest.approx(whole * share)
+
+
+def test_unknown_catalog_keys_are_named():
+    data = preset("grant").model_dump(mode="json")
+    data["strategies"][3]["server"] = "8xH100-SMX"
+    data["strategies"][0]["instance_type"] = "p4de.24xlarg"
+    with pytest.raises(tco.ResolutionError) as error:
+        tco.evaluate(scenario_from_dict(data))
+    text = str(error.value)
+    assert "8xH100-SMX" in text
+    assert "8xH100-SXM" in text
+    assert "p4de.24xlarg" in text
