@@ -85,8 +85,10 @@ def evaluation_payload(
     strategies = []
     for row in evaluation.summary.to_dict("records"):
         years = yearly[yearly["strategy"] == row["strategy"]]
-        entry = {"name": row["strategy"]}
-        entry |= {key: _clean(value) for key, value in row.items() if key != "strategy"}
+        entry: dict[str, Any] = {"name": row["strategy"]}
+        entry |= {
+            str(key): _clean(value) for key, value in row.items() if key != "strategy"
+        }
         entry["years"] = [
             {str(k): _clean(v) for k, v in year.items() if k != "strategy"}
             for year in years.to_dict("records")
