@@ -446,3 +446,103 @@ def break_even_table(
     return [
         break_even(scenario, o, c, evaluation=result) for o in owned for c in rented
     ]
+
+
+SCREENING_OPTIONS = ("on_demand", "spot", "committed_1y", "committed_3y")
+"""Cloud purchase models drawn on the screening curve."""
+
+SCREENING_LABELS = {
+    "on_demand": "cloud on-demand",
+    "spot": "cloud spot",
+    "committed_1y": "cloud 1-year commitment",
+    "committed_3y": "cloud 3-year commitment (then on-demand)",
+}
+"""Legend labels of the cloud curves."""
+
+
+def screening_curves(
+    scenario: Scenario,
+    onprem: OnPremStrategy,
+    cloud: CloudStrategy,
+    *,
+    points: int = 101,
+) -> pd.DataFrame:
+    """Screening curves: cost of one reference accelerator-year against its use.
+
+    The power-system screening-curve method (methods notes 1.1): each option's
+    equivalent annual cost per unit of capacity as a function of the share of
+    hours it is busy. Owned servers have a high fixed and a low variable cost;
+    on-demand and spot are purely variable; a commitment is flat (paid whether
+    used or not). The lower envelope is the cheapest option at each use; its
+    crossings are the break-even utilisations.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Horizon, rates, site and institution rules.
+    onprem : OnPremStrategy
+        Owned option (its servers, prices and opex).
+    cloud : CloudStrategy
+        Cloud offer; every purchase model of it is drawn (spot only with a price).
+    points : int, default 101
+        Utilisations from 0 to 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``utilisation`` [0-1], ``option`` and
+        ``cost_usd_per_reference_accelerator_year`` [USD/year], equivalent
+        annual cost over the horizon at the scenario's real discount rate.
+    """
+    from planner.scenario import replace
+    from planner.tco import ResolutionError, resolve_cloud
+    from pricing.finance import capital_recovery_factor
+
+    crf = scalar(
+        capital_recovery_factor(scenario.real_discount_rate, scenario.horizon_years)
+    )
+    u = np.linspace(0.0, 1.0, points)
+    hours = np.array([HOURS_PER_YEAR])
+    capacity = _capacity_reference(onprem, scenario)
+    frames = []
+    owned = npv_batch_usd(onprem, scenario, _flat_levels(scenario, u * capacity), hours)
+    frames.append(
+        pd.DataFrame(
+            {
+                "utilisation": u,
+                "option": onprem.name,
+                "cost_usd_per_reference_accelerator_year": owned * crf / capacity,
+            }
+        )
+    )
+    sizing = scenario_demand(scenario).levels[0]
+    for purchase in SCREENING_OPTIONS:
+        term = {"committed_1y": 1, "committed_3y": 3}.get(purchase, 0)
+        if term > scenario.horizon_years:
+            continue
+        # One committed accelerator, used u of the time: per-unit cost is exact
+        # because every cloud cost is linear in the number of accelerators.
+        variant = replace(
+            cloud,
+            name=SCREENING_LABELS[purchase],
+            purchase=purchase,
+            committed_accelerators=1 if term else None,
+        )
+        try:
+            resolved = resolve_cloud(variant, scenario, sizing_hourly=sizing)
+        except ResolutionError:
+            continue  # e.g. no spot price for this offer
+        unit = resolved.relative_throughput  # reference accelerators per accelerator
+        rented = npv_batch_usd(
+            variant, scenario, _flat_levels(scenario, u * unit), hours
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "utilisation": u,
+                    "option": variant.name,
+                    "cost_usd_per_reference_accelerator_year": rented * crf / unit,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

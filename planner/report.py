@@ -124,7 +124,23 @@ def summary_table(evaluation: Evaluation) -> pd.DataFrame:
     pandas.DataFrame
         :data:`SUMMARY_COLUMNS`.
     """
-    table = evaluation.summary[list(SUMMARY_COLUMNS)].copy()
+    return summary_table_from(evaluation.summary)
+
+
+def summary_table_from(summary: pd.DataFrame) -> pd.DataFrame:
+    """Round and order an evaluation's summary frame (see :func:`summary_table`).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``Evaluation.summary``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SUMMARY_COLUMNS`, money to the dollar.
+    """
+    table = summary[list(SUMMARY_COLUMNS)].copy()
     money = [c for c in table.columns if c.endswith("_usd") and "per_" not in c]
     table[money] = table[money].round(0)
     table["cost_per_reference_hour_usd"] = table["cost_per_reference_hour_usd"].round(3)

@@ -41,3 +41,49 @@ def test_data_page_lists_each_catalog_and_filters():
     matches = shown.astype(str).apply(lambda col: col.str.contains("H100", case=False))
     assert matches.any(axis=1).all()
     assert "8xH100-SXM" in set(shown["server"])
+
+
+def _quick_expected(**changes):
+    from planner import breakeven, tco
+    from planner.quick import QuickCompare, quick_scenario
+
+    scenario = quick_scenario(QuickCompare(**changes))
+    evaluation = tco.evaluate(scenario)
+    return breakeven.break_even(
+        scenario, scenario.strategies[-1], scenario.strategies[0], evaluation=evaluation
+    )
+
+
+def test_quick_compare_is_the_default_page_and_matches_the_library():
+    app = open_page()
+    assert not app.exception
+    expected = _quick_expected()
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["Break-even utilisation"] == f"{100 * expected.utilisation:.0f} %"
+    assert values["Cloud premium at full use"] == f"{expected.cloud_premium:.2f}x"
+    assert expected.explanation in app.success[0].value
+
+
+def test_quick_compare_input_reaches_the_model():
+    app = open_page()
+    app.number_input(key="quick_demand_value").set_value(40.0).run()
+    assert not app.exception
+    expected = _quick_expected(demand_value=40.0)
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["Utilisation of the servers"] == (
+        f"{100 * expected.scenario_utilisation:.0f} %"
+    )
+
+
+def test_quick_compare_invalid_input_shows_error_and_keeps_result():
+    app = open_page()
+    before = {metric.label: metric.value for metric in app.metric}
+    app.number_input(key="quick_pue").set_value(0.5).run()
+    assert not app.exception
+    messages = [error.value for error in app.error]
+    assert any(
+        m.startswith("pue: Input should be greater than or equal to 1")
+        for m in messages
+    )
+    after = {metric.label: metric.value for metric in app.metric}
+    assert after == before
