@@ -7,6 +7,11 @@ from planner.reference import strubell2019
 
 
 @st.cache_data
+def _today() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return strubell2019.rates_today(), strubell2019.table3_today()
+
+
+@st.cache_data
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
     return (
         strubell2019.table1(),
@@ -60,6 +65,15 @@ def render() -> None:
     st.dataframe(table4.round(2), hide_index=True)
     st.subheader("Table 1: CO2e of familiar consumption and of training")
     st.dataframe(table1.round(0), hide_index=True)
+    st.subheader("The same training runs at today's catalog prices")
+    rates, today = _today()
+    st.caption(
+        "Same chips and hours as Table 3, priced at the lowest on-demand and spot "
+        "rate per chip-hour in the shipped cloud catalog (suspect rows excluded). "
+        "The section 5 question for today's hardware is the Quick compare page."
+    )
+    st.dataframe(rates.round(3), key="today_rates")
+    st.dataframe(today.round(0), hide_index=True, key="today_table3")
 
 
 render()

@@ -353,3 +353,75 @@ def reproduction() -> dict[str, Any]:
         ),
         "hardware_vs_cloud": hardware_vs_cloud(),
     }
+
+
+def rates_today() -> pd.DataFrame:
+    """Today's catalog prices per chip-hour for the paper's four devices.
+
+    The lowest on-demand and lowest spot price per accelerator-hour over the
+    shipped cloud catalog's default offers (rows flagged suspect excluded).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the paper's device: ``catalog_accelerator_model``,
+        ``preemptible_usd_per_chip_hour``, ``on_demand_usd_per_chip_hour`` and the
+        offers they come from (``spot_offer``, ``on_demand_offer``). [USD/h]
+    """
+    from pricing import catalog
+
+    offers = catalog.default_cloud_offers()
+    per_chip_od = offers["on_demand_usd_per_hour"] / offers["accelerator_count"]
+    per_chip_spot = offers["spot_usd_per_hour"] / offers["accelerator_count"]
+    labels = offers["provider"] + " " + offers["region"] + " " + offers["instance_type"]
+    rows = []
+    for device, row in rates().iterrows():
+        model = row["catalog_accelerator_model"]
+        same = offers["accelerator_model"] == model
+        od = per_chip_od[same]
+        spot = per_chip_spot[same].dropna()
+        rows.append(
+            {
+                "accelerator": device,
+                "catalog_accelerator_model": model,
+                "on_demand_usd_per_chip_hour": od.min() if len(od) else np.nan,
+                "on_demand_offer": labels[od.idxmin()] if len(od) else "",
+                "preemptible_usd_per_chip_hour": spot.min() if len(spot) else np.nan,
+                "spot_offer": labels[spot.idxmin()] if len(spot) else "",
+            }
+        )
+    return pd.DataFrame(rows).set_index("accelerator")
+
+
+def table3_today() -> pd.DataFrame:
+    """Table 3's cloud costs recomputed at today's catalog prices.
+
+    Same chips and hours as the paper; the rates are :func:`rates_today`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``hardware``, ``hours_used``, the paper's
+        ``cloud_cost_low_usd``/``cloud_cost_high_usd``, and
+        ``today_low_usd``/``today_high_usd`` (NaN where no offer exists). [USD]
+    """
+    data = _frame("strubell2019_table3.csv")
+    today = rates_today().loc[data["accelerator"]]
+    paper = table3()
+    count = data["accelerator_count"].to_numpy(dtype=float)
+    hours = data["hours"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "model": data["model"],
+            "hardware": data["hardware"],
+            "hours_used": hours,
+            "cloud_cost_low_usd": paper["cloud_cost_low_usd"],
+            "cloud_cost_high_usd": paper["cloud_cost_high_usd"],
+            "today_low_usd": count
+            * hours
+            * today["preemptible_usd_per_chip_hour"].to_numpy(dtype=float),
+            "today_high_usd": count
+            * hours
+            * today["on_demand_usd_per_chip_hour"].to_numpy(dtype=float),
+        }
+    )

@@ -127,3 +127,17 @@ def test_reproduction_is_json_with_null_tpu_power():
     )
     assert payload["table3"][3]["hours"] == 79  # printed; 79.2 used (section 2.1)
     assert payload["table3"][3]["hours_used"] == 79.2
+
+
+def test_today_rates_are_the_catalog_minimum_per_chip_hour():
+    from pricing import catalog
+
+    offers = catalog.default_cloud_offers()
+    v100 = offers[offers["accelerator_model"] == "V100-16GB-SXM2"]
+    expected = (v100["on_demand_usd_per_hour"] / v100["accelerator_count"]).min()
+    today = strubell2019.rates_today()
+    assert today.loc["V100", "on_demand_usd_per_chip_hour"] == pytest.approx(expected)
+    table = strubell2019.table3_today().set_index(["model", "hardware"])
+    bert = table.loc[("BERT base", "V100x64")]
+    assert bert["today_high_usd"] == pytest.approx(64 * 79.2 * expected)
+    assert (table["today_low_usd"] <= table["today_high_usd"]).all()
