@@ -87,3 +87,64 @@ def test_quick_compare_invalid_input_shows_error_and_keeps_result():
     )
     after = {metric.label: metric.value for metric in app.metric}
     assert after == before
+
+
+def _workbench():
+    return open_page("ui/workbench_page.py")
+
+
+def test_workbench_shows_the_library_summary_of_the_example():
+    from planner.cli import preset_text
+    from planner.report import summary_table
+    from planner.scenario import scenario_from_yaml
+
+    app = _workbench()
+    assert not app.exception
+    expected = summary_table(
+        tco_evaluate(scenario_from_yaml(preset_text("department")))
+    )
+    shown = app.dataframe[0].value
+    assert list(shown["strategy"]) == list(expected["strategy"])
+    assert list(shown["npv_usd"]) == list(expected["npv_usd"])
+
+
+def tco_evaluate(scenario):
+    from planner import tco
+
+    return tco.evaluate(scenario)
+
+
+def test_workbench_edit_reaches_the_model_and_bad_value_is_shown_beside_it():
+    from planner.cli import preset_text
+    from planner.scenario import replace, scenario_from_yaml
+
+    app = _workbench()
+    app.number_input(key="wb1|real_discount_rate").set_value(0.07).run()
+    assert not app.exception
+    scenario = replace(
+        scenario_from_yaml(preset_text("department")), real_discount_rate=0.07
+    )
+    expected = tco_evaluate(scenario).summary["npv_usd"].round(0).tolist()
+    assert app.dataframe[0].value["npv_usd"].tolist() == expected
+
+    app.number_input(key="wb1|site.pue").set_value(0.7).run()
+    messages = [error.value for error in app.error]
+    assert any(
+        m.startswith("site.pue: Input should be greater than or equal to 1")
+        for m in messages
+    )
+    # The results stay those of the last valid scenario: never lose the user's work.
+    assert not app.exception
+    assert len(app.dataframe) >= 1
+
+
+def test_workbench_keeps_scenarios_side_by_side():
+    app = _workbench()
+    app.button(key="wb_keep").click().run()
+    app.selectbox(key="wb_preset").set_value("grant").run()
+    app.button(key="wb_load_preset").click().run()
+    app.button(key="wb_keep").click().run()
+    assert not app.exception
+    headers = [h.value for h in app.subheader]
+    assert "Department GPU plan (Massachusetts, 10 years)" in headers
+    assert "Three-year grant, 8 busy A100s" in headers
