@@ -26,7 +26,9 @@ test: lint
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+# The real-browser test needs Debian's chromium (not Playwright's own download).
 e2e: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pip install --quiet -e ".[dev,e2e]"
 	$(BIN)/python -m pytest -q -m e2e tests/e2e
 

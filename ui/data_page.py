@@ -8,8 +8,8 @@ import streamlit as st
 
 from pricing import catalog
 
+# Largest overlay upload accepted. [bytes]
 MAX_OVERLAY_BYTES = 5_000_000
-"""Largest overlay upload accepted. [bytes]"""
 
 
 @st.cache_data

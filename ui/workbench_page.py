@@ -24,11 +24,11 @@ from planner.scenario import (
 )
 from ui import common, forms
 
+# Largest scenario file accepted. [bytes]
 MAX_UPLOAD_BYTES = 1_000_000
-"""Largest scenario file accepted. [bytes]"""
 
+# Scenarios shown side by side.
 MAX_COMPARED = 4
-"""Scenarios shown side by side."""
 
 STRATEGY_MODELS = {
     "cloud": CloudStrategy,

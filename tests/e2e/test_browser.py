@@ -1,0 +1,137 @@
+"""Real-browser test: the app in headless Chromium, every page, with screenshots.
+
+Runs with ``make e2e`` (Debian's ``chromium`` and the ``playwright`` package).
+Screenshots go to ``docs/screenshots/`` (linked from the README).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from planner import breakeven, tco
+from planner.quick import QuickCompare, quick_scenario
+from planner.reference import strubell2019
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"PYTHONWARNINGS": "ignore"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode() == "ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the app did not start within 60 s")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make e2e installs it)")
+    with sync_api.sync_playwright() as playwright:
+        # launch() always starts from a fresh temporary profile (Playwright
+        # refuses --user-data-dir here), which is what the fresh-profile rule asks.
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=BROWSER_ARGS
+        )
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield tab
+        browser.close()
+
+
+def _visit(page, url, text):
+    page.goto(url)
+    page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
+    page.wait_for_load_state("networkidle")
+
+
+def test_quick_compare_in_the_browser(page, app_url):
+    scenario = quick_scenario(QuickCompare())
+    found = breakeven.break_even(
+        scenario,
+        scenario.strategies[-1],
+        scenario.strategies[0],
+        evaluation=tco.evaluate(scenario),
+    )
+    _visit(page, app_url, "Break-even utilisation")  # the default page is at /
+    page.get_by_text(f"{found.cloud_premium:.2f}x").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "quick_compare.png"), full_page=True)
+
+
+def test_workbench_in_the_browser(page, app_url):
+    _visit(page, f"{app_url}/workbench", "Scenario workbench")
+    page.get_by_text("AWS p5 on-demand").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "workbench.png"), full_page=True)
+
+
+def test_strubell_page_in_the_browser(page, app_url):
+    hardware = strubell2019.hardware_vs_cloud()["hardware_usd"]
+    _visit(page, f"{app_url}/strubell", "Energy and Policy Considerations")
+    page.get_by_text(f"${hardware:,.0f}").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "strubell.png"), full_page=True)
+
+
+def test_data_page_in_the_browser(page, app_url):
+    _visit(page, f"{app_url}/data", "Data catalogs")
+    page.get_by_text("rows").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
