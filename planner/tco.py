@@ -41,7 +41,7 @@ from planner.scenario import (
     SharedStrategy,
 )
 from pricing import catalog
-from pricing.finance import capital_recovery_factor
+from pricing.finance import capital_recovery_factor, real_usd
 from pricing.units import (
     HOURS_PER_YEAR,
     KILOGRAMS_PER_TONNE,
@@ -269,10 +269,14 @@ def resolve_cloud(
                 )
                 raise ResolutionError([msg])
             else:
-                per_hour = on_demand / count
+                per_hour = _in_scenario_usd(on_demand / count, offer, scenario)
             if spot is None:
                 spot_instance = _float_or_none(offer.get("spot_usd_per_hour"))
-                spot = None if spot_instance is None else spot_instance / count
+                spot = (
+                    None
+                    if spot_instance is None
+                    else _in_scenario_usd(spot_instance / count, offer, scenario)
+                )
             if grid is None:
                 grid = _region_grid(str(strategy.provider), str(strategy.region))
             if pue is None:
@@ -335,6 +339,16 @@ def resolve_cloud(
     )
 
 
+def _in_scenario_usd(
+    amount_usd: float, row: dict[str, object], scenario: Scenario
+) -> float:
+    """Convert a catalog amount from its row's currency year (CPI-U)."""
+    year = _float_or_none(row.get("currency_year"))
+    if year is None:
+        return amount_usd
+    return scalar(real_usd(amount_usd, int(year), scenario.currency_year))
+
+
 def _override(value: float | None, catalog_value: object) -> float:
     return float(value) if value is not None else float(str(catalog_value))
 
@@ -373,7 +387,10 @@ def resolve_server(strategy: OnPremStrategy, scenario: Scenario) -> ResolvedServ
             ) from None
         problems = getattr(error, "problems", None) or [str(error).strip("'\"")]
         raise ResolutionError([f"{strategy.name}: {p}" for p in problems]) from None
-    price = strategy.server_price_usd or _number(row["server_price_usd"])
+    # A quote is in the scenario's money; a catalog price in its row's currency year.
+    price = strategy.server_price_usd or _in_scenario_usd(
+        _number(row["server_price_usd"]), row, scenario
+    )
     overhead = strategy.cluster_overhead_fraction
     if overhead is None:
         overhead = _float_or_none(row.get("cluster_overhead_fraction")) or 0.0
@@ -1129,3 +1146,79 @@ def cumulative_costs(table: pd.DataFrame) -> pd.DataFrame:
     yearly["cumulative_pv_usd"] = grouped["discounted_cost_usd"].cumsum()
     yearly["cumulative_co2e_kg"] = grouped["co2e_kg"].cumsum()
     return yearly
+
+
+def depreciation_table(scenario: Scenario) -> pd.DataFrame:
+    """Accounting view: depreciation of every owned vintage; never a cash flow.
+
+    The purchase is cash once, in the year paid (:func:`tco_table`); this table
+    spreads the same basis over the years for a budget office or a taxable
+    member: straight line over the economic life, double declining balance
+    switching to straight line, or MACRS 5-year (IRS Publication 946, Table A-1,
+    half-year convention: six tax years). Tax-exempt owners should not let a tax
+    shield favour owning (methods notes 5.2).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; only owned (on-premises, hybrid, shared) strategies appear.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strategy``, ``method``, ``vintage_year``, ``year`` (year after
+        purchase whose depreciation it is), ``calendar_year``,
+        ``depreciation_usd`` and ``book_value_usd`` (end of that year). [USD]
+    """
+    from pricing.finance import (
+        declining_balance_schedule,
+        macrs_half_year_schedule,
+        straight_line_schedule,
+    )
+
+    rows = []
+    for strategy in scenario.strategies:
+        if not isinstance(strategy, OnPremStrategy):
+            continue
+        server = resolve_server(strategy, scenario)
+        life = strategy.lifetime_years
+        if strategy.depreciation == "straight_line":
+            schedule = straight_line_schedule(life)
+        elif strategy.depreciation == "declining_balance":
+            schedule = declining_balance_schedule(life)
+        else:
+            schedule = macrs_half_year_schedule(5)
+        for bought in _vintages(strategy, scenario.horizon_years):
+            price_factor = (1.0 + strategy.capex_change_per_year) ** bought
+            basis = (
+                strategy.servers
+                * server.server_price_usd
+                * price_factor
+                * (1.0 + server.cluster_overhead_fraction)
+            )
+            amounts = basis * schedule
+            book = basis - np.cumsum(amounts)
+            for offset, (amount, value) in enumerate(
+                zip(amounts, book, strict=True), start=1
+            ):
+                rows.append(
+                    {
+                        "strategy": strategy.name,
+                        "method": strategy.depreciation,
+                        "vintage_year": bought,
+                        "year": bought + offset,
+                        "calendar_year": scenario.start_year + bought + offset,
+                        "depreciation_usd": float(amount),
+                        "book_value_usd": float(max(value, 0.0)),
+                    }
+                )
+    columns = [
+        "strategy",
+        "method",
+        "vintage_year",
+        "year",
+        "calendar_year",
+        "depreciation_usd",
+        "book_value_usd",
+    ]
+    return pd.DataFrame(rows, columns=columns)

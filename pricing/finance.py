@@ -9,6 +9,10 @@ never adds cash: purchases are counted once, when paid.
 
 from __future__ import annotations
 
+import csv
+from functools import cache
+from importlib import resources
+
 import numpy as np
 import numpy.typing as npt
 
@@ -378,3 +382,75 @@ def share_of_fraction(value: Numeric, fraction: Numeric) -> Numeric:
     """
     require_fraction("fraction", fraction)
     return value * fraction
+
+
+@cache
+def _cpi_table() -> dict[int, float]:
+    """Return the shipped CPI-U annual averages by year (read once, on first use)."""
+    text = resources.files("pricing").joinpath("data/us_cpi.csv").read_text("utf-8")
+    table: dict[int, float] = {}
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        year, index = int(row["year"]), float(row["cpi_u_index"])
+        if year in table or index <= 0:
+            msg = f"us_cpi.csv:{line}: duplicate year or non-positive index"
+            raise ValueError(msg)
+        table[year] = index
+    return table
+
+
+def cpi_index(year: int) -> float:
+    """U.S. CPI-U annual average for a year, clamped to the years shipped.
+
+    Years after the last shipped year use its index (no inflation is assumed
+    beyond the data); years before the first use the first.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year. [year]
+
+    Returns
+    -------
+    float
+        CPI-U index, 1982-84 = 100 [1]_. [-]
+
+    References
+    ----------
+    .. [1] U.S. Bureau of Labor Statistics, "Consumer Price Index for All Urban
+       Consumers (CPI-U), U.S. city average, all items," series CUUR0000SA0.
+
+    Examples
+    --------
+    >>> cpi_index(2019), cpi_index(2035) == cpi_index(2024)
+    (255.657, True)
+    """
+    table = _cpi_table()
+    clamped = min(max(year, min(table)), max(table))
+    return table[clamped]
+
+
+def real_usd(amount_usd: Numeric, from_year: int, to_year: int) -> Numeric:
+    """Express an amount stated in one year's dollars in another year's dollars.
+
+    Parameters
+    ----------
+    amount_usd : float, numpy.ndarray or pandas.Series
+        Amount in USD of ``from_year``. [USD]
+    from_year : int
+        Currency year of the amount. [year]
+    to_year : int
+        Currency year wanted (the scenario's). [year]
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        Amount in USD of ``to_year`` (CPI-U ratio). [USD]
+
+    Examples
+    --------
+    A 2020 list price of $15,000 in 2024 dollars:
+
+    >>> round(real_usd(15_000.0, 2020, 2024))
+    18181
+    """
+    return amount_usd * cpi_index(to_year) / cpi_index(from_year)

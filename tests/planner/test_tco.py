@@ -263,3 +263,37 @@ def test_unknown_catalog_keys_are_named():
     assert "8xH100-SMX" in text
     assert "8xH100-SXM" in text
     assert "p4de.24xlarg" in text
+
+
+@pytest.mark.parametrize("method", ["straight_line", "declining_balance", "macrs_5"])
+def test_depreciation_recovers_the_basis_and_never_adds_cash(method):
+    data = screening_scenario(lifetime=5).model_dump(mode="json")
+    data["strategies"][0]["depreciation"] = method
+    scenario = scenario_from_dict(data)
+    depreciation = tco.depreciation_table(scenario)
+    assert depreciation["depreciation_usd"].sum() == pytest.approx(240_000.0)
+    assert depreciation["book_value_usd"].iloc[-1] == pytest.approx(0.0, abs=1e-6)
+    if method == "macrs_5":
+        # IRS Publication 946 Table A-1: 20 % in the first tax year.
+        assert depreciation["depreciation_usd"].iloc[0] == pytest.approx(48_000.0)
+    table = tco.tco_table(scenario)
+    own = table[table["strategy"] == "own"]
+    # Cash: the purchase once; depreciation is not a category of the cash table.
+    assert own[own["category"] == "capex"]["cost_usd"].sum() == pytest.approx(240_000)
+    assert "depreciation" not in set(table["category"])
+
+
+def test_catalog_prices_are_converted_to_the_scenario_currency_year():
+    # 8xA100-80GB is priced in 2020 dollars; in 2024 dollars it is x CPI-U
+    # 313.689 / 258.811 (BLS annual averages).
+    data = screening_scenario().model_dump(mode="json")
+    data["currency_year"] = 2024
+    data["strategies"][0]["server"] = "8xA100-80GB"
+    del data["strategies"][0]["server_price_usd"]
+    scenario = scenario_from_dict(data)
+    resolved = tco.resolve_server(scenario.strategies[0], scenario)
+    row = catalog.server("8xA100-80GB")
+    assert row["currency_year"] == 2020
+    assert resolved.server_price_usd == pytest.approx(
+        row["server_price_usd"] * 313.689 / 258.811
+    )

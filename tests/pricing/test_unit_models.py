@@ -1,5 +1,7 @@
 """Unit models against published numbers, oracles and invariants."""
 
+import itertools
+
 import numpy as np
 import numpy_financial as npf
 import pandas as pd
@@ -219,3 +221,12 @@ def test_resale_value_cottier_decline():
 def test_resale_value_never_rises_with_age(a1, a2):
     young, old = sorted((a1, a2))
     assert hardware.resale_value_usd(1e5, old) <= hardware.resale_value_usd(1e5, young)
+
+
+def test_cpi_table_is_increasing_and_complete():
+    # BLS CPI-U annual averages rose every year 2010-2024 (1982-84 = 100).
+    years = range(2010, 2025)
+    indices = [finance.cpi_index(year) for year in years]
+    assert all(b > a for a, b in itertools.pairwise(indices))
+    assert finance.cpi_index(2019) == 255.657
+    assert finance.real_usd(100.0, 2024, 2024) == 100.0
