@@ -205,6 +205,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     if args.format == "csv":
         sys.stdout.write(evaluation.table.to_csv(index=False))
         return
+    if args.format == "markdown":
+        sys.stdout.write(report.markdown_report(evaluation, break_evens))
+        return
     out = sys.stdout
     out.write(f"{scenario.name}\n")
     out.write(
@@ -273,7 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="project every strategy of a scenario and its break-evens"
     )
     evaluate.add_argument("scenario", help="scenario YAML file")
-    evaluate.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    evaluate.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "markdown"),
+        default="table",
+        help="markdown: a compute-cost justification for a grant or budget",
+    )
     evaluate.set_defaults(handler=_cmd_evaluate)
     return parser
 

@@ -65,11 +65,18 @@ TOP_LEVEL = (
 
 
 @st.cache_data(max_entries=32)
-def _evaluate(scenario_json: str) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+def _evaluate(
+    scenario_json: str,
+) -> tuple[pd.DataFrame, list[dict[str, object]], str, pd.DataFrame]:
     scenario = Scenario.model_validate_json(scenario_json)
     evaluation = tco.evaluate(scenario)
     found = breakeven.break_even_table(scenario, evaluation=evaluation)
-    return report.summary_table(evaluation), [item.as_dict() for item in found]
+    return (
+        report.summary_table(evaluation),
+        [item.as_dict() for item in found],
+        report.markdown_report(evaluation, found),
+        evaluation.table,
+    )
 
 
 def _load(data: dict[str, object]) -> None:
@@ -213,7 +220,7 @@ def render() -> None:
 def _results(scenario: Scenario) -> None:
     st.header("Results")
     try:
-        summary, found = _evaluate(scenario.model_dump_json())
+        summary, found, markdown, flows = _evaluate(scenario.model_dump_json())
     except ValueError as error:
         problems = getattr(error, "problems", None) or [str(error)]
         for problem in problems:
@@ -223,12 +230,24 @@ def _results(scenario: Scenario) -> None:
     for item in found:
         st.markdown(f"- **{item['onprem']} vs {item['cloud']}**: {item['explanation']}")
     text = scenario_to_yaml(scenario)
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.download_button(
         "Download scenario (YAML)",
         text,
         file_name="scenario.yaml",
         key="wb_download",
+    )
+    middle.download_button(
+        "Grant / budget justification (Markdown)",
+        markdown,
+        file_name="compute_justification.md",
+        key="wb_download_md",
+    )
+    middle.download_button(
+        "Yearly flows (CSV)",
+        flows.to_csv(index=False),
+        file_name="flows.csv",
+        key="wb_download_flows",
     )
     saved: list[str] = st.session_state.setdefault("wb_saved", [])
     if right.button("Keep for side-by-side comparison", key="wb_keep"):
@@ -244,7 +263,7 @@ def _side_by_side(saved: list[str]) -> None:
     columns = st.columns(len(saved))
     for column, text in zip(columns, saved, strict=True):
         scenario = scenario_from_yaml(text)
-        summary, _ = _evaluate(scenario.model_dump_json())
+        summary = _evaluate(scenario.model_dump_json())[0]
         best = summary.sort_values("npv_usd").iloc[0]
         with column:
             st.subheader(scenario.name)

@@ -183,3 +183,14 @@ def test_evaluate_missing_file_exits_2(capsys, tmp_path):
     status, _, err = run(capsys, "evaluate", str(tmp_path / "none.yaml"))
     assert status == 2
     assert "cannot read" in err
+
+
+def test_evaluate_markdown_is_a_justification(capsys):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/grant.yaml"))
+    status, out, _ = run(capsys, "evaluate", path, "--format", "markdown")
+    assert status == 0
+    assert out.startswith("# Three-year grant")
+    assert "## Break-even points" in out
+    assert "| calendar_year |" in out
