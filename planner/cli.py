@@ -219,6 +219,104 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
 
 
+# --- demand and queues ----------------------------------------------------------
+
+WORKLOAD_PRESETS = ("lisa",)
+"""Generated workloads accepted where a log path is expected."""
+
+
+def _read_source(source: str, kind: str | None) -> Any:
+    from planner import joblog
+
+    if source in WORKLOAD_PRESETS:
+        return joblog.generate_workload(joblog.LISA_PRESET)
+    return joblog.read_log(source, kind=kind)  # type: ignore[arg-type]
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write via a sibling temporary file so a failure leaves nothing half-written."""
+    from pathlib import Path
+
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
+
+
+def _cmd_demand(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from planner import joblog
+
+    log = _read_source(args.log, args.kind)
+    summary = joblog.demand_summary(log)
+    if args.ldc:
+        hourly = joblog.hourly_concurrency_gpus(log)
+        curve = joblog.load_duration_curve_gpus(hourly)
+        frame = pd.DataFrame(
+            {"hours_exceeded": range(1, len(curve) + 1), "busy_gpus": curve}
+        )
+        _write_atomically(args.ldc, frame.to_csv(index=False))
+    if args.format == "json":
+        _emit_json(summary)
+        return
+    out = sys.stdout
+    out.write(
+        f"{summary['source']} ({summary['kind']}): {summary['jobs']:,} jobs that ran, "
+        f"{summary['gpu_hours']:,.1f} GPU-hours, mean {summary['mean_concurrency']:.2f}"
+        f" and max {summary['max_concurrency']:.2f} busy GPUs (hourly averages)\n"
+    )
+    out.write(
+        f"pending {summary['pending_jobs']:,}, without times "
+        f"{summary['unknown_time_jobs']:,}, job steps skipped "
+        f"{summary['step_rows']:,}, rejected rows {summary['rejected_count']:,}\n"
+    )
+    groups = pd.DataFrame(summary["by_group"]).T
+    if not groups.empty:
+        out.write("\nby group:\n" + groups.to_string() + "\n")
+    for row in summary["rejected_rows"][:50]:
+        out.write(f"rejected line {row['line']}: {row['reason']}\n")
+    if summary["rejected_count"] > 50:
+        out.write(f"... and {summary['rejected_count'] - 50:,} more (--format json)\n")
+
+
+def _cmd_queue(args: argparse.Namespace) -> None:
+    from planner import queueing
+
+    log = _read_source(args.source, args.kind)
+    result = queueing.simulate_queue(log, args.gpus, policy=args.policy)
+    payload = queueing.queue_summary(result)
+    if args.target_wait is not None:
+        payload["smallest_gpus_for_target"] = queueing.smallest_cluster_for_target_wait(
+            log,
+            target_wait_hours=args.target_wait,
+            statistic=args.statistic,
+            policy=args.policy,
+        )
+        payload["target_wait_hours"] = args.target_wait
+        payload["target_statistic"] = args.statistic
+    if args.format == "json":
+        _emit_json(payload)
+        return
+    out = sys.stdout
+    out.write(
+        f"{payload['jobs']:,} jobs on {args.gpus} GPUs ({args.policy}): mean wait "
+        f"{payload['mean_wait_hours']:.2f} h, median {payload['median_wait_hours']:.2f}"
+        f" h, p95 {payload['p95_wait_hours']:.2f} h; utilisation "
+        f"{payload['utilisation']:.1%}\n"
+    )
+    if payload["oversized_count"]:
+        out.write(
+            f"{payload['oversized_count']} job(s) ask for more GPUs than the cluster "
+            "has and were not run\n"
+        )
+    if args.target_wait is not None:
+        out.write(
+            f"smallest cluster with {args.statistic} wait <= {args.target_wait} h: "
+            f"{payload['smallest_gpus_for_target']} GPUs\n"
+        )
+
+
 # --- entry point ----------------------------------------------------------------
 
 
@@ -283,6 +381,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="markdown: a compute-cost justification for a grant or budget",
     )
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+    demand = commands.add_parser(
+        "demand", help="import a job log: hourly demand, load-duration curve, report"
+    )
+    demand.add_argument(
+        "log", help="sacct -P export, generic CSV, CodeCarbon CSV, or 'lisa'"
+    )
+    demand.add_argument("--kind", choices=("sacct", "csv", "codecarbon"))
+    demand.add_argument(
+        "--ldc", metavar="OUT.csv", help="write the load-duration curve"
+    )
+    demand.add_argument("--format", choices=("table", "json"), default="table")
+    demand.set_defaults(handler=_cmd_demand)
+
+    queue = commands.add_parser(
+        "queue", help="simulate waits of a job log or workload on a cluster of N GPUs"
+    )
+    queue.add_argument("source", help="job log path, or 'lisa' (generated workload)")
+    queue.add_argument("--gpus", type=int, required=True, help="cluster size [GPUs]")
+    queue.add_argument("--kind", choices=("sacct", "csv", "codecarbon"))
+    queue.add_argument("--policy", choices=("fifo", "backfill"), default="fifo")
+    queue.add_argument(
+        "--target-wait",
+        type=float,
+        metavar="HOURS",
+        help="also find the smallest cluster meeting this wait [h]",
+    )
+    queue.add_argument("--statistic", choices=("p95", "mean", "median"), default="p95")
+    queue.add_argument("--format", choices=("table", "json"), default="table")
+    queue.set_defaults(handler=_cmd_queue)
     return parser
 
 

@@ -194,3 +194,66 @@ def test_evaluate_markdown_is_a_justification(capsys):
     assert out.startswith("# Three-year grant")
     assert "## Break-even points" in out
     assert "| calendar_year |" in out
+
+
+JOBLOGS = __import__("pathlib").Path(__file__).parents[1] / "data" / "joblogs"
+
+
+def test_demand_json_counts_jobs_and_lists_rejected_rows(capsys, tmp_path):
+    ldc = tmp_path / "ldc.csv"
+    status, out, _ = run(
+        capsys,
+        "demand",
+        str(JOBLOGS / "sacct_mixed.txt"),
+        "--format",
+        "json",
+        "--ldc",
+        str(ldc),
+    )
+    assert status == 0
+    payload = json.loads(out)
+    assert {
+        "jobs",
+        "gpu_hours",
+        "mean_concurrency",
+        "max_concurrency",
+        "rejected_rows",
+    } <= set(payload)
+    assert payload["rejected_count"] == len(payload["rejected_rows"]) > 0
+    assert all({"line", "reason"} <= set(row) for row in payload["rejected_rows"])
+    lines = ldc.read_text().splitlines()
+    assert lines[0] == "hours_exceeded,busy_gpus"
+    values = [float(line.split(",")[1]) for line in lines[1:]]
+    assert values == sorted(values, reverse=True)
+
+
+def test_demand_not_a_log_exits_2(capsys):
+    status, out, err = run(capsys, "demand", str(JOBLOGS / "not_a_log.txt"))
+    assert status == 2
+    assert out == ""
+    assert "does not look like a job log" in err
+
+
+def test_queue_lisa_finds_a_size_for_the_target(capsys):
+    status, out, _ = run(
+        capsys,
+        "queue",
+        "lisa",
+        "--gpus",
+        "64",
+        "--target-wait",
+        "24",
+        "--format",
+        "json",
+    )
+    assert status == 0
+    payload = json.loads(out)
+    assert payload["jobs"] == 4789  # Strubell et al. 2019, section 4.2
+    assert payload["smallest_gpus_for_target"] > 58  # bursts need headroom
+    assert payload["utilisation"] <= 1.0
+
+
+def test_queue_bad_size_exits_2(capsys):
+    status, _, err = run(capsys, "queue", "lisa", "--gpus", "0")
+    assert status == 2
+    assert "gpus" in err
