@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from planner.scenario import Demand, DemandShape
+from planner.scenario import DemandShape
 from pricing.units import HOURS_PER_YEAR
 
 FloatArray = npt.NDArray[np.float64]
@@ -116,13 +116,17 @@ def hourly_shape(shape: DemandShape, *, hours: int = HOURS_IN_YEAR) -> FloatArra
     return transformed(gamma)
 
 
-def annual_reference_hours(demand: Demand, horizon_years: int) -> FloatArray:
+def annual_reference_hours(
+    first_year_hours: float, growth_per_year: float, horizon_years: int
+) -> FloatArray:
     """Reference accelerator-hours needed in each running year 1..N.
 
     Parameters
     ----------
-    demand : Demand
-        First-year hours and growth.
+    first_year_hours : float
+        Demand of the first running year. [reference accelerator-h/year]
+    growth_per_year : float
+        Relative change each year, above -1. [1/year]
     horizon_years : int
         Number of running years. [years]
 
@@ -133,14 +137,54 @@ def annual_reference_hours(demand: Demand, horizon_years: int) -> FloatArray:
 
     Examples
     --------
-    >>> from planner.scenario import Demand
-    >>> annual_reference_hours(Demand(reference_hours_per_year=100.0,
-    ...                               growth_per_year=0.1), 3).round(6).tolist()
+    >>> annual_reference_hours(100.0, 0.1, 3).round(6).tolist()
     [100.0, 110.0, 121.0]
     """
-    growth = (1.0 + demand.growth_per_year) ** np.arange(horizon_years, dtype=float)
-    hours: FloatArray = demand.reference_hours_per_year * growth
+    growth = (1.0 + growth_per_year) ** np.arange(horizon_years, dtype=float)
+    hours: FloatArray = first_year_hours * growth
     return hours
+
+
+def shape_from_hourly(hourly: FloatArray, *, hours: int = HOURS_IN_YEAR) -> FloatArray:
+    """A year's relative shape (mean 1) from a measured hourly series.
+
+    A series shorter than a year is repeated (a 172-day project becomes a year
+    of such projects); a longer one keeps its first year. The shape keeps the
+    measured peaks, weekly rhythm and deadline surges of the log.
+
+    Parameters
+    ----------
+    hourly : numpy.ndarray
+        Busy accelerators in each hour of the log. [accelerators]
+    hours : int, default 8760
+        Length of the shape. [h]
+
+    Returns
+    -------
+    numpy.ndarray of shape (hours,)
+        Relative demand, mean exactly 1. [-]
+
+    Raises
+    ------
+    ValueError
+        If the series is empty or carries no demand.
+
+    Examples
+    --------
+    >>> shape_from_hourly(np.array([1.0, 3.0]), hours=4).tolist()
+    [0.5, 1.5, 0.5, 1.5]
+    """
+    values = np.asarray(hourly, dtype=float)
+    if values.size == 0 or not np.isfinite(values).all() or values.sum() <= 0:
+        msg = "the job log has no GPU demand to shape a year from"
+        raise ValueError(msg)
+    repeats = -(-hours // values.size)
+    year = np.tile(values, repeats)[:hours]
+    if year.sum() <= 0:
+        msg = "the first year of the job log has no GPU demand"
+        raise ValueError(msg)
+    shape: FloatArray = year / year.mean()
+    return shape
 
 
 def hourly_demand(annual_hours: FloatArray, profile: FloatArray) -> FloatArray:

@@ -20,6 +20,8 @@ SUMMARY_COLUMNS = (
     "cost_per_reference_hour_usd",
     "utilisation",
     "unserved_reference_hours",
+    "mean_wait_hours",
+    "p95_wait_hours",
     "energy_kwh",
     "co2e_kg",
     "co2e_embodied_kg",
@@ -168,6 +170,12 @@ def _md_cell(value: Any) -> str:
     return str(value).replace("|", "/")
 
 
+def _first_year_hours(evaluation: Evaluation) -> float:
+    from planner.tco import scenario_demand
+
+    return scenario_demand(evaluation.scenario).first_year_reference_hours
+
+
 def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str:
     """A compute-cost justification in Markdown, for a grant or a budget meeting.
 
@@ -216,7 +224,7 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         f"money in real USD of {scenario.currency_year}, discounted at "
         f"{scenario.real_discount_rate:.1%} a year (purchases at the start, running "
         "costs at the end of each year).",
-        f"- Demand: {scenario.demand.reference_hours_per_year:,.0f} reference "
+        f"- Demand: {_first_year_hours(evaluation):,.0f} reference "
         f"accelerator-hours in the first year ({scenario.demand.reference_accelerator}"
         f" equivalents), changing {scenario.demand.growth_per_year:+.0%} a year.",
         f"- Site: PUE {scenario.site.pue}, electricity "

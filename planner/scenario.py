@@ -117,14 +117,46 @@ class DemandShape(Frozen):
     )
 
 
+class JobLogDemand(Frozen):
+    """Demand measured from a scheduler log instead of a synthetic shape."""
+
+    path: str = Field(
+        min_length=1,
+        description="Job log file: Slurm sacct -P export, generic CSV (start, end, "
+        "gpus) or CodeCarbon emissions.csv; relative to the scenario file. [-]",
+    )
+    kind: Literal["sacct", "csv", "codecarbon"] | None = Field(
+        None, description="Log format; detected from the header when omitted. [-]"
+    )
+    relative_throughput: float = Field(
+        1.0,
+        gt=0.0,
+        le=100.0,
+        description="Work per GPU-hour of the logged GPUs relative to the reference "
+        "accelerator. [-]",
+    )
+
+
 class Demand(Frozen):
     """How much accelerator work is needed, in reference accelerator-hours."""
 
-    reference_hours_per_year: float = Field(
+    reference_hours_per_year: float | None = Field(
+        None,
         ge=0.0,
         le=1e9,
         description="Accelerator work needed in the first year, in hours of the "
-        "reference accelerator. [reference accelerator-h/year]",
+        "reference accelerator; blank to take it from the job log or workload. "
+        "[reference accelerator-h/year]",
+    )
+    joblog: JobLogDemand | None = Field(
+        None,
+        description="Take the hourly shape (and, if the annual hours are blank, "
+        "the amount) from a job log; its jobs also give queue waits.",
+    )
+    workload: Literal["lisa"] | None = Field(
+        None,
+        description="Take the demand from a generated workload preset instead "
+        "(lisa: Strubell et al. 2019, 4,789 jobs over 172 days). [-]",
     )
     growth_per_year: Trend = Field(
         0.0, description="Relative change of demand each year. [1/year]"
@@ -136,8 +168,22 @@ class Demand(Frozen):
         "demand. [-]",
     )
     shape: DemandShape = Field(
-        DemandShape(), description="Hourly shape of the demand within a year."
+        DemandShape(),
+        description="Hourly shape of the demand within a year (unused with a job "
+        "log or workload).",
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Demand:
+        if self.joblog is not None and self.workload is not None:
+            msg = "give a joblog or a workload, not both"
+            raise ValueError(msg)
+        if self.reference_hours_per_year is None and (
+            self.joblog is None and self.workload is None
+        ):
+            msg = "reference_hours_per_year is required without a joblog or workload"
+            raise ValueError(msg)
+        return self
 
 
 class Site(Frozen):
@@ -646,9 +692,16 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([f"{file}: cannot read: {error}"]) from None
     try:
-        return scenario_from_yaml(text)
+        scenario = scenario_from_yaml(text)
     except ScenarioError as error:
         raise ScenarioError([f"{file}: {line}" for line in error.problems]) from None
+    log = scenario.demand.joblog
+    if log is not None and not Path(log.path).is_absolute():
+        # A log named in a scenario file is found beside that file.
+        data = scenario.model_dump(mode="json")
+        data["demand"]["joblog"]["path"] = str((file.parent / log.path).resolve())
+        scenario = Scenario.model_validate(data)
+    return scenario
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

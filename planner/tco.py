@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -799,27 +800,110 @@ class DemandProfile:
     """Shape (years, hours): busy reference accelerators. [reference accelerators]"""
     hours: FloatArray
     """Shape (hours,): duration of each column. [h]"""
+    jobs: pd.DataFrame | None = None
+    """Jobs of the log or generated workload behind the demand (for queue waits)."""
+    logged_throughput: float = 1.0
+    """Work per GPU-hour of the logged GPUs relative to the reference. [-]"""
+
+    @property
+    def first_year_reference_hours(self) -> float:
+        """Return the demand of the first running year (reference hours)."""
+        return float((self.levels[0] * self.hours).sum())
 
 
 def scenario_demand(scenario: Scenario) -> DemandProfile:
     """Hourly demand of the scenario for each running year.
 
+    From the synthetic shape, or from a job log / generated workload: then the
+    log's hourly concurrency gives the shape (repeated to a year) and, when the
+    scenario leaves the annual hours blank, the amount (mean concurrency x 8,760
+    x the logged GPUs' relative throughput).
+
     Parameters
     ----------
     scenario : Scenario
-        Its demand (annual hours, growth, shape) and horizon.
+        Its demand (annual hours, growth, shape or log) and horizon.
 
     Returns
     -------
     DemandProfile
-        Levels of shape (years, 8760) and unit hours.
+        Levels of shape (years, 8760), unit hours, and the jobs when known.
+
+    Raises
+    ------
+    ResolutionError
+        If the job log cannot be read (one line per problem).
     """
-    return _demand_profile(
-        scenario.demand.reference_hours_per_year,
-        scenario.demand.growth_per_year,
-        scenario.demand.shape.model_dump_json(),
-        scenario.horizon_years,
+    spec = scenario.demand
+    if spec.joblog is None and spec.workload is None:
+        return _demand_profile(
+            float(spec.reference_hours_per_year or 0.0),
+            spec.growth_per_year,
+            spec.shape.model_dump_json(),
+            scenario.horizon_years,
+        )
+    log = _job_log(
+        spec.joblog.path if spec.joblog else None,
+        spec.joblog.kind if spec.joblog else None,
+        spec.workload,
     )
+    throughput = spec.joblog.relative_throughput if spec.joblog else 1.0
+    from planner import joblog as joblogs
+
+    hourly: FloatArray = np.asarray(
+        joblogs.hourly_concurrency_gpus(log), dtype=np.float64
+    ).ravel()
+    try:
+        shape = demand.shape_from_hourly(hourly)
+    except ValueError as error:
+        raise ResolutionError([f"demand.joblog: {error}"]) from None
+    first_year = spec.reference_hours_per_year
+    if first_year is None:
+        first_year = float(hourly.mean()) * HOURS_PER_YEAR * throughput
+    annual = demand.annual_reference_hours(
+        first_year, spec.growth_per_year, scenario.horizon_years
+    )
+    return DemandProfile(
+        levels=demand.hourly_demand(annual, shape),
+        hours=np.ones(shape.size),
+        jobs=log.jobs,
+        logged_throughput=throughput,
+    )
+
+
+def _job_log(path: str | None, kind: str | None, workload: str | None) -> Any:
+    """Read (or generate) the jobs behind a scenario's demand, cached by file state."""
+    from pathlib import Path
+
+    if workload is not None:
+        return _generated_workload(workload)
+    file = Path(str(path))
+    try:
+        stat = file.stat()
+    except OSError as error:
+        raise ResolutionError(
+            [f"demand.joblog.path: cannot read {file}: {error}"]
+        ) from None
+    try:
+        return _read_job_log(str(file), kind, stat.st_mtime_ns, stat.st_size)
+    except ValueError as error:
+        raise ResolutionError([f"demand.joblog: {error}"]) from None
+
+
+@cache
+def _generated_workload(name: str) -> Any:
+    from planner import joblog as joblogs
+
+    return joblogs.generate_workload(joblogs.lisa_workload_spec())
+
+
+@lru_cache(maxsize=8)
+def _read_job_log(path: str, kind: str | None, mtime_ns: int, size: int) -> Any:
+    # mtime and size are part of the key so an edited log is read again.
+    del mtime_ns, size
+    from planner import joblog as joblogs
+
+    return joblogs.read_log(path, kind=kind)  # type: ignore[arg-type]
 
 
 @cache
@@ -834,7 +918,7 @@ def _cached_shape(shape_json: str) -> FloatArray:
 def _demand_profile(
     hours_per_year: float, growth: float, shape_json: str, years: int
 ) -> DemandProfile:
-    annual = hours_per_year * (1.0 + growth) ** np.arange(years, dtype=float)
+    annual = demand.annual_reference_hours(hours_per_year, growth, years)
     levels = demand.hourly_demand(annual, _cached_shape(shape_json))
     return DemandProfile(levels=levels, hours=np.ones(levels.shape[-1]))
 
@@ -965,7 +1049,7 @@ def _project_share(strategy: object, scenario: Scenario) -> float:
     """Share of a shared cluster's flows borne by this project (usage-based)."""
     if not isinstance(strategy, SharedStrategy):
         return 1.0
-    own = scenario.demand.reference_hours_per_year
+    own = scenario_demand(scenario).first_year_reference_hours
     total = own + sum(m.reference_hours_per_year for m in strategy.members)
     return own / total if total else 0.0
 
@@ -1027,7 +1111,9 @@ def evaluate(scenario: Scenario) -> Evaluation:
         share = _project_share(strategy, scenario)
         ledgers[strategy.name] = ledger
         frames.append(_ledger_frame(strategy.name, strategy.kind, ledger, share))
-        summaries.append(_summary_row(strategy, scenario, ledger, share, discount))
+        row = _summary_row(strategy, scenario, ledger, share, discount)
+        row |= _queue_waits(strategy, scenario, ledger)
+        summaries.append(row)
     if problems:
         raise ResolutionError(problems)
     table = pd.concat(frames, ignore_index=True)
@@ -1036,6 +1122,55 @@ def evaluate(scenario: Scenario) -> Evaluation:
     table = table[list(COST_COLUMNS)]
     summary = pd.DataFrame(summaries)
     return Evaluation(scenario=scenario, table=table, summary=summary, ledgers=ledgers)
+
+
+def _queue_waits(
+    strategy: CloudStrategy | OnPremStrategy, scenario: Scenario, ledger: Ledger
+) -> dict[str, float]:
+    """Mean and 95th-percentile job waits on an owned cluster whose overflow waits.
+
+    Only when the demand comes from jobs (a log or a generated workload): the
+    first year's jobs are replayed on the installed accelerators (FIFO, with
+    availability), run times scaled by the logged-to-installed throughput ratio.
+    Cloud and bursting strategies do not queue (0 h); NaN when unknown.
+    """
+    nan = {"mean_wait_hours": float("nan"), "p95_wait_hours": float("nan")}
+    profile = scenario_demand(scenario)
+    if isinstance(strategy, CloudStrategy):
+        return {"mean_wait_hours": 0.0, "p95_wait_hours": 0.0}
+    bursts = isinstance(strategy, HybridStrategy) and strategy.overflow == "burst"
+    if bursts:
+        return {"mean_wait_hours": 0.0, "p95_wait_hours": 0.0}
+    if profile.jobs is None or isinstance(strategy, SharedStrategy):
+        return nan
+    from planner import queueing
+
+    server = resolve_server(strategy, scenario)
+    gpus = int(ledger.stats["installed_accelerators"][0] * strategy.availability)
+    jobs = profile.jobs
+    if gpus < 1 or jobs.empty:
+        return nan
+    submit = jobs["submit"] if "submit" in jobs else jobs["start"]
+    origin = submit.min()
+    speed = profile.logged_throughput / server.relative_throughput
+    table = pd.DataFrame(
+        {
+            "submit_hours": (submit - origin).dt.total_seconds() / 3600.0,
+            "run_hours": (jobs["end"] - jobs["start"]).dt.total_seconds()
+            / 3600.0
+            * speed,
+            "gpus": jobs["gpus"],
+        }
+    )
+    table = table[table["gpus"] > 0]
+    try:
+        result = queueing.simulate_queue(table, gpus)
+    except ValueError:
+        return nan
+    return {
+        "mean_wait_hours": result.mean_wait_hours,
+        "p95_wait_hours": result.p95_wait_hours,
+    }
 
 
 def _ledger_frame(name: str, kind: str, ledger: Ledger, share: float) -> pd.DataFrame:

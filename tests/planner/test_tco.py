@@ -297,3 +297,84 @@ def test_catalog_prices_are_converted_to_the_scenario_currency_year():
     assert resolved.server_price_usd == pytest.approx(
         row["server_price_usd"] * 313.689 / 258.811
     )
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).parents[2] / "examples"
+JOBLOGS = __import__("pathlib").Path(__file__).parents[1] / "data" / "joblogs"
+
+
+def test_workload_demand_reports_the_queue_simulation_waits():
+    from planner import joblog, queueing
+    from planner.scenario import load_scenario
+
+    scenario = load_scenario(EXAMPLES / "lisa_waits.yaml")
+    summary = tco.evaluate(scenario).summary.set_index("strategy")
+    direct = queueing.simulate_queue(joblog.generate_workload(joblog.LISA_PRESET), 58)
+    paper = summary.loc["58 GPUs (7.25 servers, the paper)"]
+    assert paper["mean_wait_hours"] == pytest.approx(direct.mean_wait_hours)
+    assert paper["p95_wait_hours"] == pytest.approx(direct.p95_wait_hours)
+    bigger = summary.loc["112 GPUs (14 servers)"]
+    assert bigger["mean_wait_hours"] < paper["mean_wait_hours"]
+    assert summary.loc["P100 on-demand (paper)", "mean_wait_hours"] == 0.0
+    # The amount stays the paper's 239,942 GPU-hours (Table 4).
+    assert summary.loc["P100 on-demand (paper)", "npv_usd"] == pytest.approx(
+        239_942 * 1.46
+    )
+
+
+def test_job_log_demand_takes_amount_and_shape_from_the_log(tmp_path):
+    from planner import joblog
+    from planner.scenario import load_scenario
+
+    log = joblog.read_log(JOBLOGS / "generic.csv")
+    hourly = joblog.hourly_concurrency_gpus(log)
+    data = screening_scenario().model_dump(mode="json")
+    data["demand"] = {
+        "joblog": {"path": str(JOBLOGS / "generic.csv"), "relative_throughput": 2.0},
+        "reference_accelerator": "H100-80GB-SXM5",
+    }
+    path = tmp_path / "s.yaml"
+    from planner.scenario import scenario_to_yaml
+
+    path.write_text(scenario_to_yaml(scenario_from_dict(data)))
+    scenario = load_scenario(path)
+    profile = tco.scenario_demand(scenario)
+    # Mean busy GPUs x 8,760 h x the logged GPUs' relative throughput.
+    assert profile.first_year_reference_hours == pytest.approx(
+        hourly.mean() * 8760 * 2.0
+    )
+    assert profile.levels[0].max() / profile.levels[0].mean() == pytest.approx(
+        hourly.max() / hourly.mean()
+    )
+
+
+def test_relative_log_path_is_found_beside_the_scenario_file(tmp_path):
+    from planner.scenario import load_scenario, scenario_to_yaml
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "jobs.csv").write_text((JOBLOGS / "generic.csv").read_text())
+    data = screening_scenario().model_dump(mode="json")
+    data["demand"] = {
+        "joblog": {"path": "logs/jobs.csv"},
+        "reference_accelerator": "H100-80GB-SXM5",
+    }
+    (tmp_path / "s.yaml").write_text(scenario_to_yaml(scenario_from_dict(data)))
+    scenario = load_scenario(tmp_path / "s.yaml")
+    assert scenario.demand.joblog.path == str(tmp_path / "logs" / "jobs.csv")
+    assert tco.scenario_demand(scenario).first_year_reference_hours > 0
+
+
+def test_missing_log_is_a_resolution_error_naming_the_file():
+    data = screening_scenario().model_dump(mode="json")
+    data["demand"] = {"joblog": {"path": "/nonexistent/jobs.csv"}}
+    with pytest.raises(tco.ResolutionError, match=r"/nonexistent/jobs\.csv"):
+        tco.evaluate(scenario_from_dict(data))
+
+
+def test_log_and_workload_together_are_refused():
+    from planner.scenario import ScenarioError
+
+    data = screening_scenario().model_dump(mode="json")
+    data["demand"] = {"joblog": {"path": "x.csv"}, "workload": "lisa"}
+    with pytest.raises(ScenarioError, match="not both"):
+        scenario_from_dict(data)
