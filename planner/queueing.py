@@ -1192,3 +1192,58 @@ def smallest_cluster_for_target_wait(
 def _hours_to_stamps(hours: npt.NDArray[np.float64]) -> pd.DatetimeIndex:
     ns = np.rint(hours * _NS_PER_HOUR).astype(np.int64)
     return pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC")
+
+
+def wait_curve(
+    jobs: JobLog | pd.DataFrame,
+    sizes: Sequence[int],
+    *,
+    policy: Policy = "fifo",
+) -> pd.DataFrame:
+    """Waits and utilisation of one workload on clusters of several sizes.
+
+    The pooling argument in one table: how the mean and 95th-percentile wait
+    fall as GPUs are added (methods notes 3.1), each row one simulation.
+
+    Parameters
+    ----------
+    jobs : JobLog or pandas.DataFrame
+        The workload (as :func:`simulate_queue`).
+    sizes : sequence of int
+        Cluster sizes to simulate, each at least the largest job. [GPUs]
+    policy : {"fifo", "backfill"}, default "fifo"
+        Scheduling policy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gpus``, ``mean_wait_hours``, ``median_wait_hours``, ``p95_wait_hours``
+        [h], ``share_waiting`` and ``utilisation`` [0-1].
+
+    Raises
+    ------
+    ValueError
+        As :func:`simulate_queue`.
+
+    Examples
+    --------
+    >>> jobs = pd.DataFrame({"submit_hours": [0.0, 0.0], "run_hours": [1.0, 1.0],
+    ...                      "gpus": [1, 1]})
+    >>> wait_curve(jobs, [1, 2])["mean_wait_hours"].tolist()
+    [0.5, 0.0]
+    """
+    work = _workload(jobs)
+    rows = []
+    for size in sorted({_servers(int(s), "sizes") for s in sizes}):
+        result = _simulate(work, size, policy)
+        rows.append(
+            {
+                "gpus": size,
+                "mean_wait_hours": result.mean_wait_hours,
+                "median_wait_hours": result.median_wait_hours,
+                "p95_wait_hours": result.p95_wait_hours,
+                "share_waiting": result.share_waiting,
+                "utilisation": result.utilisation,
+            }
+        )
+    return pd.DataFrame(rows)

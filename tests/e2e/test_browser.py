@@ -99,10 +99,17 @@ def page(app_url):
         browser.close()
 
 
+def _settled(page):
+    """Wait until the app's script run has finished (Streamlit marks its root)."""
+    page.wait_for_selector(
+        "[data-test-script-state=notRunning]", state="attached", timeout=60_000
+    )
+
+
 def _visit(page, url, text):
     page.goto(url)
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
-    page.wait_for_load_state("networkidle")
+    _settled(page)
 
 
 def test_quick_compare_in_the_browser(page, app_url):
@@ -135,3 +142,12 @@ def test_data_page_in_the_browser(page, app_url):
     _visit(page, f"{app_url}/data", "Data catalogs")
     page.get_by_text("rows").first.wait_for(timeout=30_000)
     page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+
+
+def test_demand_page_imports_an_uploaded_log(page, app_url):
+    _visit(page, f"{app_url}/demand", "Demand from real usage")
+    log = ROOT / "tests" / "data" / "joblogs" / "sacct_mixed.txt"
+    page.locator("input[type=file]").set_input_files(str(log))
+    page.get_by_text("5 rejected rows").first.wait_for(timeout=60_000)
+    _settled(page)
+    page.screenshot(path=str(SHOTS / "demand.png"), full_page=True)

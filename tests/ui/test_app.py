@@ -148,3 +148,21 @@ def test_workbench_keeps_scenarios_side_by_side():
     headers = [h.value for h in app.subheader]
     assert "Department GPU plan (Massachusetts, 10 years)" in headers
     assert "Three-year grant, 8 busy A100s" in headers
+
+
+def test_demand_page_shows_lisa_and_the_queue_simulation():
+    from planner import joblog, queueing
+
+    app = open_page("ui/demand_page.py")
+    assert not app.exception
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["Jobs that ran"] == "4,789"  # Strubell et al. 2019, section 4.2
+    assert values["GPU-hours"] == "239,942"
+    waits = app.dataframe[-1].value
+    first = waits.iloc[0]
+    direct = queueing.simulate_queue(
+        joblog.generate_workload(joblog.LISA_PRESET), int(first["gpus"])
+    )
+    assert first["mean_wait_hours"] == round(direct.mean_wait_hours, 3)
+    app.radio(key="demand_policy").set_value("backfill").run()
+    assert not app.exception
