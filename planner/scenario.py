@@ -544,22 +544,18 @@ class Scenario(Frozen):
         if duplicates:
             problems.append(f"strategy names must be unique: {duplicates}")
         for strategy in self.strategies:
-            clouds = []
+            clouds: list[CloudStrategy] = []
             if isinstance(strategy, CloudStrategy):
                 clouds.append(strategy)
-            elif isinstance(strategy, HybridStrategy | SharedStrategy):
-                if strategy.burst is not None:
-                    clouds.append(strategy.burst)
+            else:
+                burst = getattr(strategy, "burst", None)
+                if burst is not None:
+                    clouds.append(burst)
                 if strategy.purchase_year >= self.horizon_years:
                     problems.append(
                         f"{strategy.name}: purchase_year {strategy.purchase_year} is "
                         f"not inside the {self.horizon_years}-year horizon"
                     )
-            elif strategy.purchase_year >= self.horizon_years:
-                problems.append(
-                    f"{strategy.name}: purchase_year {strategy.purchase_year} is not "
-                    f"inside the {self.horizon_years}-year horizon"
-                )
             for cloud in clouds:
                 term = {"committed_1y": 1, "committed_3y": 3}.get(cloud.purchase, 0)
                 if term > self.horizon_years:
