@@ -219,6 +219,52 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
 
 
+# --- optimiser --------------------------------------------------------------------
+
+
+def _cmd_optimise(args: argparse.Namespace) -> None:
+
+    from planner import optimise
+    from planner.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    options = optimise.OptimiseOptions()
+    if args.options:
+        import yaml
+        from pydantic import ValidationError
+
+        from planner.scenario import ScenarioError
+
+        try:
+            with open(args.options, encoding="utf-8") as file:
+                data = yaml.safe_load(file.read()) or {}
+            options = optimise.OptimiseOptions.model_validate(data)
+        except (OSError, yaml.YAMLError) as error:
+            raise UserError([f"{args.options}: {error}"]) from None
+        except ValidationError as error:
+            from planner.scenario import validation_problems
+
+            problems = validation_problems(error)
+            raise ScenarioError([f"{args.options}: {p}" for p in problems]) from None
+    plan = optimise.optimise(scenario, options, pareto_points=args.pareto)
+    if args.format == "json":
+        _emit_json(plan.as_json())
+        return
+    out = sys.stdout
+    out.write(plan.summary + "\n")
+    frames: list[tuple[str, pd.DataFrame | None]] = [
+        ("Purchases", plan.purchases),
+        ("Commitments", plan.commitments),
+        ("Work served by source", plan.served),
+        ("Cost and CO2e by year", plan.costs_by_year),
+        ("Limits", plan.binding),
+        ("Pareto frontier", plan.pareto),
+    ]
+    for title, frame in frames:
+        if frame is not None and not frame.empty:
+            out.write(f"\n{title}\n{frame.to_string(index=False)}\n")
+
+
 # --- demand and queues ----------------------------------------------------------
 
 WORKLOAD_PRESETS = ("lisa",)
@@ -382,6 +428,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_cmd_evaluate)
 
+    optimise = commands.add_parser(
+        "optimise", help="the cheapest fleet plan: buy, commit, burst (MILP)"
+    )
+    optimise.add_argument("scenario", help="scenario YAML file")
+    optimise.add_argument(
+        "--options", metavar="OPTIONS.yaml", help="limits and choices (OptimiseOptions)"
+    )
+    optimise.add_argument(
+        "--pareto",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also compute a cost-CO2e frontier of K points",
+    )
+    optimise.add_argument("--format", choices=("table", "json"), default="table")
+    optimise.set_defaults(handler=_cmd_optimise)
+
     demand = commands.add_parser(
         "demand", help="import a job log: hourly demand, load-duration curve, report"
     )
@@ -421,6 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], None] = args.handler
     try:
         handler(args)
+    except BrokenPipeError:
+        # The reader (e.g. `head`) closed the pipe: not an error of ours.
+        sys.stderr.close()
+        return 0
     except Exception as error:
         problems = _problems_of(error)
         if problems is None:

@@ -203,9 +203,11 @@ class OptimiseOptions(Frozen):
         True, description="Allow renting cloud capacity at all. [-]"
     )
     allow_spot: bool = Field(
-        True,
+        False,
         description="Allow spot (pre-emptible) burst when the offer has a spot "
-        "price; interrupted work is re-run at the offer's overhead. [-]",
+        "price; interrupted work is re-run at the offer's overhead. Off by default: "
+        "the model treats spot capacity as unlimited, which large GPU requests "
+        "rarely find. [-]",
     )
     commitment_terms: tuple[Literal[1, 3], ...] = Field(
         (1, 3),
@@ -1255,9 +1257,11 @@ def build_problem(
             )
             for start, col in enumerate(cols):
                 span = np.arange(start, start + term)
-                b.flow(f"cloud_commitment_{term}y", span + 1, col, fee[span])
+                # A commitment locks the price of the year it is signed for its term.
+                locked = np.full(term, fee[start])
+                b.flow(f"cloud_commitment_{term}y", span + 1, col, locked)
                 if fa:
-                    b.flow("indirect_costs", span + 1, col, fee[span] * fa)
+                    b.flow("indirect_costs", span + 1, col, locked * fa)
     if delay is not None:
         b.flow("delay", running + 1, deferred, reference_hours * delay)
 
@@ -2836,7 +2840,7 @@ def _ledger_costs(
                 accelerators
                 * HOURS_PER_YEAR
                 * cloud.resolved.on_demand_usd_per_accelerator_hour
-                * trend[span]
+                * trend[begin]  # price locked when the commitment is signed
                 * (1.0 - cloud.discounts[term])
             )
             rows.append((f"cloud_commitment_{term}y", "project", fee, np.zeros(n + 1)))

@@ -566,6 +566,8 @@ def cloud_flows(
     else:
         term = resolved.commitment_term_years
         covered = np.arange(n) < (n // term) * term  # whole terms only
+        # Each term pays the price of the year it was signed, for its whole term.
+        signed_rate = on_demand_rate[(np.arange(n) // term) * term]
         capacity_ref = resolved.committed_accelerators * rel
         within = _served_ref_hours(np.minimum(levels, capacity_ref), hours)
         within = np.where(covered, within, 0.0)
@@ -573,7 +575,7 @@ def cloud_flows(
         committed_cost = (
             resolved.committed_accelerators
             * HOURS_PER_YEAR
-            * on_demand_rate
+            * signed_rate
             * (1.0 - resolved.commitment_discount)
             * covered
         )

@@ -29,7 +29,10 @@ def _optional_inner(annotation: Any) -> Any | None:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1 and len(typing.get_args(annotation)) == 2:
-            return args[0]
+            inner = args[0]
+            if typing.get_origin(inner) is typing.Annotated:  # e.g. Fraction
+                inner = typing.get_args(inner)[0]
+            return inner
     return None
 
 

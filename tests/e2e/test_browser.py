@@ -151,3 +151,11 @@ def test_demand_page_imports_an_uploaded_log(page, app_url):
     page.get_by_text("5 rejected rows").first.wait_for(timeout=60_000)
     _settled(page)
     page.screenshot(path=str(SHOTS / "demand.png"), full_page=True)
+
+
+def test_optimiser_page_in_the_browser(page, app_url):
+    _visit(page, f"{app_url}/optimiser", "Optimiser")
+    page.get_by_role("button", name="Optimise").click()
+    page.get_by_text("Present value of costs").first.wait_for(timeout=120_000)
+    _settled(page)
+    page.screenshot(path=str(SHOTS / "optimiser.png"), full_page=True)

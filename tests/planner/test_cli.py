@@ -257,3 +257,46 @@ def test_queue_bad_size_exits_2(capsys):
     status, _, err = run(capsys, "queue", "lisa", "--gpus", "0")
     assert status == 2
     assert "gpus" in err
+
+
+def test_optimise_json_has_the_documented_shape(capsys):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/grant.yaml"))
+    status, out, _ = run(capsys, "optimise", path, "--format", "json")
+    assert status == 0
+    payload = json.loads(out)
+    assert {
+        "status",
+        "npv_usd",
+        "co2e_kg",
+        "purchases",
+        "commitments",
+        "burst_hours_by_year",
+        "binding",
+        "pareto",
+    } <= set(payload)
+
+
+def test_optimise_infeasible_budget_names_the_limit_and_exits_2(capsys, tmp_path):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/grant.yaml"))
+    options = tmp_path / "limits.yaml"
+    options.write_text("allow_cloud: false\ncapital_budget_usd_per_year: 100000\n")
+    status, out, err = run(capsys, "optimise", path, "--options", str(options))
+    assert status == 2
+    assert out == ""
+    assert "capital_budget_usd_per_year" in err
+    assert "Traceback" not in err
+
+
+def test_optimise_bad_options_file_names_the_field(capsys, tmp_path):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/grant.yaml"))
+    options = tmp_path / "limits.yaml"
+    options.write_text("blocks_per_yaer: 12\n")
+    status, _, err = run(capsys, "optimise", path, "--options", str(options))
+    assert status == 2
+    assert "blocks_per_yaer" in err

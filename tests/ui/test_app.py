@@ -166,3 +166,30 @@ def test_demand_page_shows_lisa_and_the_queue_simulation():
     assert first["mean_wait_hours"] == round(direct.mean_wait_hours, 3)
     app.radio(key="demand_policy").set_value("backfill").run()
     assert not app.exception
+
+
+def test_optimiser_page_shows_the_library_plan():
+    from planner import optimise
+    from planner.cli import preset_text
+    from planner.scenario import scenario_from_yaml
+
+    app = open_page("ui/optimiser_page.py")
+    assert not app.exception
+    app.button(key="opt_run").click().run(timeout=180)
+    assert not app.exception
+    plan = optimise.optimise(scenario_from_yaml(preset_text("department")))
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["Present value of costs"] == f"${plan.npv_usd:,.0f}"
+    assert plan.summary in app.success[0].value
+
+
+def test_optimiser_page_explains_an_infeasible_budget():
+    app = open_page("ui/optimiser_page.py")
+    app.selectbox(key="opt_preset").set_value("grant").run()
+    app.checkbox(key="opt|allow_cloud").uncheck().run()
+    app.text_input(key="opt|capital_budget_usd_per_year").set_value("100000").run()
+    app.button(key="opt_run").click().run(timeout=180)
+    assert not app.exception
+    messages = " ".join(error.value for error in app.error)
+    assert "No plan meets these limits" in messages
+    assert "capital_budget_usd_per_year" in messages
