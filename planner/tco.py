@@ -925,21 +925,46 @@ def _demand_profile(
     return DemandProfile(levels=levels, hours=np.ones(levels.shape[-1]))
 
 
-def _shared_pool(strategy: SharedStrategy, scenario: Scenario) -> DemandProfile:
-    """Pooled hourly demand: this project's plus every member's."""
-    own = scenario_demand(scenario)
-    levels = own.levels.copy()
+def member_profiles(
+    strategy: SharedStrategy, scenario: Scenario
+) -> dict[str, DemandProfile]:
+    """Hourly demand of each member of a shared cluster (this project excluded).
+
+    Each member gets its own noise draw unless it set its own seed (a copy of
+    the scenario's seed is shifted by the member's position), and grows at the
+    scenario's rate.
+
+    Parameters
+    ----------
+    strategy : SharedStrategy
+        The shared cluster and its members.
+    scenario : Scenario
+        Horizon, growth and this project's seed.
+
+    Returns
+    -------
+    dict
+        Member name to :class:`DemandProfile`, in member order.
+    """
+    profiles = {}
     for index, member in enumerate(strategy.members):
-        # Each member gets its own noise draw unless it set its own seed.
         shape = member.shape
         if shape.seed == scenario.demand.shape.seed:
             shape = shape.model_copy(update={"seed": shape.seed + index + 1})
-        profile = _demand_profile(
+        profiles[member.name] = _demand_profile(
             member.reference_hours_per_year,
             scenario.demand.growth_per_year,
             shape.model_dump_json(),
             scenario.horizon_years,
         )
+    return profiles
+
+
+def _shared_pool(strategy: SharedStrategy, scenario: Scenario) -> DemandProfile:
+    """Pooled hourly demand: this project's plus every member's."""
+    own = scenario_demand(scenario)
+    levels = own.levels.copy()
+    for profile in member_profiles(strategy, scenario).values():
         levels = levels + profile.levels
     return DemandProfile(levels=levels, hours=own.hours)
 
