@@ -265,6 +265,47 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
             out.write(f"\n{title}\n{frame.to_string(index=False)}\n")
 
 
+# --- consortium -------------------------------------------------------------------
+
+
+def _cmd_pool(args: argparse.Namespace) -> None:
+    from planner import pooling
+    from planner.scenario import SharedStrategy, load_scenario
+
+    scenario = load_scenario(args.scenario)
+    shared = [s.name for s in scenario.strategies if isinstance(s, SharedStrategy)]
+    if not shared:
+        msg = f"{args.scenario}: the scenario has no shared (consortium) strategy"
+        raise UserError([msg])
+    name = args.strategy or shared[0]
+    if name not in shared:
+        msg = f"--strategy {name!r}: not a shared strategy; choose one of {shared}"
+        raise UserError([msg])
+    game = pooling.consortium_game(scenario, name)
+    table = pooling.allocation_table(scenario, name)
+    if args.format == "json":
+        _emit_json(
+            {
+                "strategy": name,
+                "grand_coalition_cost_usd": game.grand_coalition_cost_usd,
+                "uniform_rate_usd_per_reference_hour": (
+                    pooling.uniform_rate_usd_per_reference_hour(game)
+                ),
+                "coalitions": game.plans.to_dict("records"),
+                "allocations": table.to_dict("records"),
+                "summary": pooling.allocation_summary(table),
+            }
+        )
+        return
+    out = sys.stdout
+    out.write(pooling.allocation_summary(table) + "\n\nCoalitions\n")
+    out.write(game.plans.to_string(index=False) + "\n\nAllocations\n")
+    shown = table[
+        ["member", "rule", "allocation_usd", "standalone_usd", "savings_usd", "in_core"]
+    ]
+    out.write(shown.round(0).to_string(index=False) + "\n")
+
+
 # --- demand and queues ----------------------------------------------------------
 
 WORKLOAD_PRESETS = ("lisa",)
@@ -444,6 +485,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimise.add_argument("--format", choices=("table", "json"), default="table")
     optimise.set_defaults(handler=_cmd_optimise)
+
+    pool = commands.add_parser(
+        "pool", help="consortium: pooled cost, allocations by rule, core check"
+    )
+    pool.add_argument("scenario", help="scenario YAML with a shared strategy")
+    pool.add_argument("--strategy", help="name of the shared strategy (default: first)")
+    pool.add_argument("--format", choices=("table", "json"), default="table")
+    pool.set_defaults(handler=_cmd_pool)
 
     demand = commands.add_parser(
         "demand", help="import a job log: hourly demand, load-duration curve, report"

@@ -159,3 +159,10 @@ def test_optimiser_page_in_the_browser(page, app_url):
     page.get_by_text("Present value of costs").first.wait_for(timeout=120_000)
     _settled(page)
     page.screenshot(path=str(SHOTS / "optimiser.png"), full_page=True)
+
+
+def test_consortium_page_in_the_browser(page, app_url):
+    _visit(page, f"{app_url}/consortium", "Consortium")
+    page.get_by_text("Pooling costs").first.wait_for(timeout=120_000)
+    _settled(page)
+    page.screenshot(path=str(SHOTS / "consortium.png"), full_page=True)

@@ -300,3 +300,25 @@ def test_optimise_bad_options_file_names_the_field(capsys, tmp_path):
     status, _, err = run(capsys, "optimise", path, "--options", str(options))
     assert status == 2
     assert "blocks_per_yaer" in err
+
+
+def test_pool_allocations_sum_to_the_pooled_cost(capsys):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/consortium.yaml"))
+    status, out, _ = run(capsys, "pool", path, "--format", "json")
+    assert status == 0
+    payload = json.loads(out)
+    shapley = [a for a in payload["allocations"] if a["rule"] == "shapley"]
+    assert sum(a["allocation_usd"] for a in shapley) == pytest.approx(
+        payload["grand_coalition_cost_usd"]
+    )
+
+
+def test_pool_without_a_shared_strategy_exits_2(capsys):
+    from importlib import resources
+
+    path = str(resources.files("planner").joinpath("presets/grant.yaml"))
+    status, _, err = run(capsys, "pool", path)
+    assert status == 2
+    assert "no shared" in err

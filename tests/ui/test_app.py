@@ -193,3 +193,30 @@ def test_optimiser_page_explains_an_infeasible_budget():
     messages = " ".join(error.value for error in app.error)
     assert "No plan meets these limits" in messages
     assert "capital_budget_usd_per_year" in messages
+
+
+def test_consortium_page_matches_the_library_allocations():
+    from planner import pooling
+    from planner.cli import preset_text
+    from planner.scenario import scenario_from_yaml
+
+    app = open_page("ui/consortium_page.py")
+    assert not app.exception
+    scenario = scenario_from_yaml(preset_text("consortium"))
+    name = "Shared 4x 8xH100 (three departments)"
+    table = pooling.allocation_table(scenario, name)
+    usage = table[table["rule"] == "usage"].set_index("member")["allocation_usd"]
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["This project"] == f"${usage['This project']:,.0f}"
+    assert pooling.allocation_summary(table) == app.success[0].value
+    app.selectbox(key="pool_rule").set_value("shapley").run()
+    shapley = table[table["rule"] == "shapley"].set_index("member")["allocation_usd"]
+    values = {metric.label: metric.value for metric in app.metric}
+    assert values["Astronomy"] == f"${shapley['Astronomy']:,.0f}"
+
+
+def test_consortium_page_bad_input_is_shown_and_nothing_recomputed():
+    app = open_page("ui/consortium_page.py")
+    app.number_input(key="pool_own_hours").set_value(-5.0).run()
+    assert not app.exception
+    assert any("reference_hours_per_year" in e.value for e in app.error)
