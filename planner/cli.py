@@ -282,7 +282,7 @@ def _cmd_pool(args: argparse.Namespace) -> None:
         msg = f"--strategy {name!r}: not a shared strategy; choose one of {shared}"
         raise UserError([msg])
     game = pooling.consortium_game(scenario, name)
-    table = pooling.allocation_table(scenario, name)
+    table = pooling.allocations(game)
     if args.format == "json":
         _emit_json(
             {

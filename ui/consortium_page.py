@@ -18,7 +18,7 @@ MAX_MEMBERS = pooling.MAX_PLAYERS - 1
 def _game(scenario_json: str, name: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     scenario = Scenario.model_validate_json(scenario_json)
     game = pooling.consortium_game(scenario, name)
-    table = pooling.allocation_table(scenario, name)
+    table = pooling.allocations(game)
     return table, game.plans, pooling.allocation_summary(table)
 
 
