@@ -48,7 +48,8 @@ class QuickCompare(Frozen):
         2.0,
         ge=1.0,
         le=10.0,
-        description="Busiest hour over the mean hour (deadline peaks). [-]",
+        description="Busiest hour over the mean hour (deadline peaks; default 2: "
+        "assumption). [-]",
     )
     server: str = Field(
         "8xH100-SXM", min_length=1, description="Server to buy (servers catalog). [-]"
@@ -103,7 +104,11 @@ class QuickCompare(Frozen):
         "waived). [-]",
     )
     staff_fte: float = Field(
-        0.25, ge=0.0, le=20.0, description="Staff effort to run the servers. [FTE]"
+        0.25,
+        ge=0.0,
+        le=20.0,
+        description="Staff effort to run the servers (default 0.25 FTE: "
+        "assumption). [FTE]",
     )
     real_discount_rate: float = Field(
         defaults.REAL_DISCOUNT_RATE_PUBLIC,

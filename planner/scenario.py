@@ -87,21 +87,25 @@ class DemandShape(Frozen):
         ge=1.0,
         le=50.0,
         description="Target ratio of the busiest hour to the mean hour; the "
-        "synthetic shape is scaled to it. [-]",
+        "synthetic shape is scaled to it (default 2.5: assumption for "
+        "deadline-driven ML research). [-]",
     )
     weekend_factor: float = Field(
         0.7,
         ge=0.0,
         le=2.0,
-        description="Demand on weekends relative to weekdays. [-]",
+        description="Demand on weekends relative to weekdays (default 0.7: "
+        "assumption). [-]",
     )
     diurnal_amplitude: Fraction = Field(
         0.15,
-        description="Relative day-night swing of demand (0 = none). [0-1]",
+        description="Relative day-night swing of demand, 0 = none (default 0.15: "
+        "assumption; batch queues flatten the day). [0-1]",
     )
     noise: Fraction = Field(
         0.2,
-        description="Relative hour-to-hour randomness (log-normal sigma). [0-1]",
+        description="Day-to-day randomness, log-normal sigma (default 0.2: "
+        "assumption). [0-1]",
     )
     deadline_surges: tuple[DeadlineSurge, ...] = Field(
         (
@@ -422,7 +426,11 @@ class OnPremStrategy(_StrategyBase):
         description="Support and maintenance per year, share of capex. [1/year]",
     )
     staff_fte: float = Field(
-        0.25, ge=0.0, le=100.0, description="Staff effort to run it. [FTE]"
+        0.25,
+        ge=0.0,
+        le=100.0,
+        description="Staff effort to run it (default 0.25 FTE: assumption for a "
+        "few servers run by a departmental administrator). [FTE]",
     )
     staff_usd_per_fte_year: float = Field(
         defaults.STAFF_USD_PER_FTE_YEAR,
