@@ -2593,6 +2593,10 @@ def pareto_frontier(
     low = min(high, float(co2_row @ _rounded(problem, np.asarray(cleanest.x))))
     cap_row = sparse.csr_array(co2_row[None, :])
     delay = problem.cost_flows.get("delay")
+    lower_bound = _dual_bound(cheapest, -np.inf)
+    # The cleanest plan meets every cap, so no point costs more than it does.
+    clean_x = _rounded(problem, np.asarray(cleanest.x, dtype=float))
+    upper_bound = float(problem.c @ clean_x) * (1 + 1e-9) + 1e-9
     rows = []
     for cap in np.linspace(high, low, points):
         # A hair of room keeps the cleanest point feasible after rounding.
@@ -2602,13 +2606,21 @@ def pareto_frontier(
         )
         solved = float(co2_row @ x) > room
         if solved:
-            result, problem = _solve_generated(problem, extra)
+            # A tighter cap cannot cost less: the previous point's dual bound is a
+            # valid lower bound on this one's objective, which prunes the search.
+            bounded = _Extra(
+                rows=sparse.csr_array(np.vstack([problem.c, co2_row])),
+                rows_lb=np.array([lower_bound, -np.inf]),
+                rows_ub=np.array([upper_bound, room]),
+            )
+            result, problem = _solve_generated(problem, bounded)
             if result.x is None:
                 where = f"{cap * KG_PER_SOLVER_UNIT:,.0f} kg"
                 msg = f"Pareto point at {where}: {result.message}"
                 raise RuntimeError(msg)
             x = _rounded(problem, np.asarray(result.x, dtype=float))
             gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
+            lower_bound = _dual_bound(result, lower_bound)
         lp, _ = _solve_generated(problem, extra, relax=True)
         price = max(0.0, -float(lp["d_ub"][-1])) if lp.status == 0 else float("nan")
         npv = float(problem.c @ x) * USD_PER_SOLVER_UNIT
@@ -2630,6 +2642,15 @@ def pareto_frontier(
     slope = (saved / cut_t).where(cut_t < -1e-9, other=np.nan)
     frame.insert(4, "frontier_slope_usd_per_t", slope)
     return frame
+
+
+def _dual_bound(result: optimize.OptimizeResult, fallback: float) -> float:
+    """Proven lower bound of a minimisation (HiGHS dual bound), loosened a hair."""
+    bound = getattr(result, "mip_dual_bound", None)
+    if bound is None or not np.isfinite(bound):
+        bound = result.fun if result.fun is not None else fallback
+    value = float(bound)
+    return max(fallback, value - 1e-9 * max(1.0, abs(value)))
 
 
 # --- re-evaluation with the engine ---------------------------------------------------
