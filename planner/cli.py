@@ -155,26 +155,14 @@ def _cmd_catalog(args: argparse.Namespace) -> None:
 
 # --- scenarios ------------------------------------------------------------------
 
-PRESETS = ("lisa", "department", "grant", "consortium")
-"""Scenario presets shipped in ``planner/presets`` (copies in ``examples/``)."""
-
-
-def preset_text(name: str) -> str:
-    """Return the YAML text (with its comments) of a shipped preset."""
-    from importlib import resources
-
-    if name not in PRESETS:
-        msg = f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
-        raise UserError([msg])
-    return (
-        resources.files("planner").joinpath(f"presets/{name}.yaml").read_text("utf-8")
-    )
+PRESET_CHOICES = ("lisa", "department", "grant", "consortium")
+"""``planner.scenario.PRESETS``, spelled out so ``--help`` needs no pydantic import."""
 
 
 def _cmd_scenario_new(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from planner.scenario import scenario_from_yaml
+    from planner.scenario import preset_text, scenario_from_yaml
 
     text = preset_text(args.preset)
     scenario_from_yaml(text)  # a shipped preset must always validate
@@ -452,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="scenario_command", required=True, metavar="ACTION"
     )
     new = scenario_commands.add_parser("new", help="write a preset scenario as YAML")
-    new.add_argument("--preset", choices=PRESETS, default="department")
+    new.add_argument("--preset", choices=PRESET_CHOICES, default="department")
     new.add_argument("--out", help="file to write (default: standard output)")
     new.add_argument("--force", action="store_true", help="overwrite --out")
     new.set_defaults(handler=_cmd_scenario_new)

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from planner.breakeven import BreakEven
-from planner.tco import Evaluation
+from planner.tco import Evaluation, cumulative_costs
 
 SUMMARY_COLUMNS = (
     "strategy",
@@ -52,13 +52,16 @@ def yearly_by_strategy(evaluation: Evaluation) -> pd.DataFrame:
         ``strategy``, ``year``, ``calendar_year``, ``cost_usd``,
         ``discounted_cost_usd``, ``energy_kwh`` and ``co2e_kg``.
     """
-    return (
-        evaluation.table.groupby(["strategy", "year", "calendar_year"], sort=False)[
-            ["cost_usd", "discounted_cost_usd", "energy_kwh", "co2e_kg"]
-        ]
-        .sum()
-        .reset_index()
-    )
+    columns = [
+        "strategy",
+        "year",
+        "calendar_year",
+        "cost_usd",
+        "discounted_cost_usd",
+        "energy_kwh",
+        "co2e_kg",
+    ]
+    return cumulative_costs(evaluation.table)[columns]
 
 
 def evaluation_payload(

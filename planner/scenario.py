@@ -25,6 +25,9 @@ from planner import defaults
 SCHEMA_VERSION = 1
 """Version of the scenario file format written by this code. [-]"""
 
+PRESETS = ("lisa", "department", "grant", "consortium")
+"""Scenario presets shipped in ``planner/presets`` (linked from ``examples/``)."""
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 """A share between 0 and 1 (never a percentage)."""
 
@@ -725,3 +728,47 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 
     data = scenario.model_dump(mode="json")
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+
+
+def preset_text(name: str) -> str:
+    """Return the YAML text (with its comments) of a shipped preset.
+
+    Parameters
+    ----------
+    name : {"lisa", "department", "grant", "consortium"}
+        Preset name.
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Raises
+    ------
+    ValueError
+        If the preset is unknown.
+    """
+    from importlib import resources
+
+    if name not in PRESETS:
+        msg = f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
+        raise ValueError(msg)
+    return (
+        resources.files("planner").joinpath(f"presets/{name}.yaml").read_text("utf-8")
+    )
+
+
+def load_preset(name: str) -> Scenario:
+    """Return a shipped preset as a validated scenario.
+
+    Parameters
+    ----------
+    name : {"lisa", "department", "grant", "consortium"}
+        Preset name.
+
+    Returns
+    -------
+    Scenario
+        The preset.
+    """
+    return scenario_from_yaml(preset_text(name))

@@ -1293,12 +1293,12 @@ def cumulative_costs(table: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``strategy``, ``year``, ``calendar_year``, ``cost_usd``,
-        ``discounted_cost_usd``, ``cumulative_usd``, ``cumulative_pv_usd``,
-        ``co2e_kg`` and ``cumulative_co2e_kg``.
+        ``discounted_cost_usd``, ``energy_kwh``, ``cumulative_usd``,
+        ``cumulative_pv_usd``, ``co2e_kg`` and ``cumulative_co2e_kg``.
     """
     yearly = (
         table.groupby(["strategy", "year", "calendar_year"], sort=False)[
-            ["cost_usd", "discounted_cost_usd", "co2e_kg"]
+            ["cost_usd", "discounted_cost_usd", "energy_kwh", "co2e_kg"]
         ]
         .sum()
         .reset_index()

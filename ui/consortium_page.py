@@ -6,8 +6,13 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import pooling
-from planner.cli import preset_text
-from planner.scenario import Demand, Scenario, SharedStrategy, scenario_from_yaml
+from planner.scenario import (
+    Demand,
+    Scenario,
+    SharedStrategy,
+    preset_text,
+    scenario_from_yaml,
+)
 from ui import common
 
 # Members edited in the table at most (the exact game needs 2^n coalitions).

@@ -8,8 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import optimise
-from planner.cli import PRESETS, preset_text
-from planner.scenario import Scenario, scenario_from_yaml
+from planner.scenario import PRESETS, Scenario, preset_text, scenario_from_yaml
 from ui import common, forms
 
 # Options drawn as widgets (the rest keep their defaults).

@@ -7,8 +7,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import breakeven, report, tco
-from planner.cli import PRESETS, preset_text
 from planner.scenario import (
+    PRESETS,
     CloudStrategy,
     Demand,
     DemandShape,
@@ -19,6 +19,7 @@ from planner.scenario import (
     ScenarioError,
     SharedStrategy,
     Site,
+    preset_text,
     scenario_from_yaml,
     scenario_to_yaml,
 )

@@ -1,24 +1,20 @@
 """Scenario models: validation messages, YAML round trips, presets."""
 
-from importlib import resources
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.cli import PRESETS
 from planner.scenario import (
+    PRESETS,
     ScenarioError,
+    load_preset,
     replace,
     scenario_from_dict,
     scenario_from_yaml,
     scenario_to_yaml,
 )
 
-
-def preset(name):
-    text = resources.files("planner").joinpath(f"presets/{name}.yaml").read_text()
-    return scenario_from_yaml(text)
+preset = load_preset
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -95,3 +91,9 @@ def test_replace_revalidates():
 def test_yaml_is_safe_loaded():
     with pytest.raises(ScenarioError):
         scenario_from_yaml("!!python/object/apply:os.system ['true']")
+
+
+def test_cli_preset_choices_are_the_shipped_presets():
+    from planner.cli import PRESET_CHOICES
+
+    assert PRESET_CHOICES == PRESETS

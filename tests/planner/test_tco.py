@@ -1,7 +1,5 @@
 """Multi-year TCO: oracles, conservation, limits and wiring of every strategy."""
 
-from importlib import resources
-
 import numpy as np
 import numpy_financial as npf
 import pytest
@@ -9,15 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import tco
-from planner.scenario import replace, scenario_from_dict, scenario_from_yaml
+from planner.scenario import (
+    load_preset,
+    replace,
+    scenario_from_dict,
+)
 from pricing import catalog
 from pricing.units import HOURS_PER_YEAR
 from tests.planner.conftest import screening_scenario
 
-
-def preset(name):
-    text = resources.files("planner").joinpath(f"presets/{name}.yaml").read_text()
-    return scenario_from_yaml(text)
+preset = load_preset
 
 
 @pytest.fixture(scope="module")

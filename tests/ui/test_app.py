@@ -94,9 +94,8 @@ def _workbench():
 
 
 def test_workbench_shows_the_library_summary_of_the_example():
-    from planner.cli import preset_text
     from planner.report import summary_table
-    from planner.scenario import scenario_from_yaml
+    from planner.scenario import preset_text, scenario_from_yaml
 
     app = _workbench()
     assert not app.exception
@@ -115,8 +114,7 @@ def tco_evaluate(scenario):
 
 
 def test_workbench_edit_reaches_the_model_and_bad_value_is_shown_beside_it():
-    from planner.cli import preset_text
-    from planner.scenario import replace, scenario_from_yaml
+    from planner.scenario import preset_text, replace, scenario_from_yaml
 
     app = _workbench()
     app.number_input(key="wb1|real_discount_rate").set_value(0.07).run()
@@ -170,8 +168,7 @@ def test_demand_page_shows_lisa_and_the_queue_simulation():
 
 def test_optimiser_page_shows_the_library_plan():
     from planner import optimise
-    from planner.cli import preset_text
-    from planner.scenario import scenario_from_yaml
+    from planner.scenario import preset_text, scenario_from_yaml
 
     app = open_page("ui/optimiser_page.py")
     assert not app.exception
@@ -197,8 +194,7 @@ def test_optimiser_page_explains_an_infeasible_budget():
 
 def test_consortium_page_matches_the_library_allocations():
     from planner import pooling
-    from planner.cli import preset_text
-    from planner.scenario import scenario_from_yaml
+    from planner.scenario import preset_text, scenario_from_yaml
 
     app = open_page("ui/consortium_page.py")
     assert not app.exception
