@@ -29,7 +29,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,7 +49,9 @@ from pydantic_core import ErrorDetails
 __all__ = [
     "CATALOG_NAMES",
     "REFERENCE_ACCELERATOR",
+    "Catalog",
     "CatalogError",
+    "Overlay",
     "UnknownCatalogItemError",
     "accelerator",
     "catalog_key",
@@ -58,7 +60,9 @@ __all__ = [
     "default_cloud_offers",
     "grid_intensity_co2e_g_per_kwh",
     "load_catalog",
+    "overlay_catalog_name",
     "pue",
+    "read_overlay_file",
     "server",
 ]
 
@@ -741,6 +745,8 @@ def _parse(
         header = [cell.strip() for cell in next(reader)]
     except StopIteration:
         return [], [f"{file_label}:1:-: empty file, expected a header line"]
+    except csv.Error as err:
+        return [], [f"{file_label}:1:-: unreadable CSV header: {err}"]
 
     problems: list[str] = []
     known = set(spec.columns)
@@ -758,7 +764,7 @@ def _parse(
     first_line_of_key: dict[tuple[str | None, ...], int] = {}
     default_line: dict[tuple[Any, ...], int] = {}
     key_label = "+".join(spec.key)
-    for cells in reader:
+    for cells in _cells(reader, file_label, problems):
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
@@ -825,6 +831,21 @@ def _parse(
             continue
         rows.append(row)
     return rows, problems
+
+
+def _cells(
+    reader: Any, file_label: str, problems: list[str]
+) -> typing.Iterator[list[str]]:
+    """Rows of a csv reader; an unreadable row (e.g. an over-long cell) is a problem."""
+    while True:
+        try:
+            cells: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            problems.append(f"{file_label}:{reader.line_num}:-: unreadable row: {err}")
+            continue
+        yield cells
 
 
 def _base_type(annotation: Any) -> Any:
@@ -898,26 +919,304 @@ def _shipped_frame(name: str) -> pd.DataFrame:
     return _frame(rows, spec, user_supplied=False)
 
 
-def _overlay_frame(name: str, overlay: str | os.PathLike[str]) -> pd.DataFrame:
-    """Validate an overlay file for a catalog; raise CatalogError on any problem."""
-    spec = _spec(name)
-    path = Path(overlay)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        msg = f"{path.name}:0:-: cannot read overlay file: {err}"
-        raise CatalogError([msg]) from err
+MAX_OVERLAY_CHARACTERS = 5_000_000
+"""Largest overlay accepted, in characters (about 5 MB): a catalog overlay is a
+quote or a tariff, not a data dump; the bound keeps one request small. [-]"""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A user's CSV for one catalog, held as text (never re-read from a path)."""
+
+    catalog: str
+    """Catalog it overlays (one of :data:`CATALOG_NAMES`)."""
+    label: str
+    """File name shown in messages and in the rows' default ``source``."""
+    text: str
+    """CSV content with the catalog's columns."""
+
+
+def _overlay_rows(
+    overlay: Overlay, accelerator_models: frozenset[str] | None
+) -> pd.DataFrame:
+    """Validate an overlay for its catalog; raise CatalogError on any problem."""
+    spec = _spec(overlay.catalog)
+    if len(overlay.text) > MAX_OVERLAY_CHARACTERS:
+        msg = (
+            f"{overlay.label}:0:-: overlay larger than {MAX_OVERLAY_CHARACTERS:,} "
+            "characters"
+        )
+        raise CatalogError([msg])
     defaults = {
-        "source": f"{_OVERLAY_SOURCE_PREFIX}{path.name}",
+        "source": f"{_OVERLAY_SOURCE_PREFIX}{overlay.label}",
         "source_date": dt.date.today().isoformat(),
     }
-    models = _shipped_accelerator_models() if spec.references_accelerators else None
+    models = accelerator_models if spec.references_accelerators else None
     rows, problems = _parse(
-        text, spec, path.name, overlay_defaults=defaults, accelerator_models=models
+        overlay.text,
+        spec,
+        overlay.label,
+        overlay_defaults=defaults,
+        accelerator_models=models,
     )
     if problems:
         raise CatalogError(problems)
     return _frame(rows, spec, user_supplied=True)
+
+
+def read_overlay_file(
+    path: str | os.PathLike[str], catalog_name: str | None = None
+) -> Overlay:
+    """Read a user's overlay CSV from disk (the command line; the app never does).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file.
+    catalog_name : str, optional
+        Catalog it overlays; by default the one whose columns match the header
+        (:func:`overlay_catalog_name`).
+
+    Returns
+    -------
+    Overlay
+        The file's text, labelled with its name.
+
+    Raises
+    ------
+    CatalogError
+        If the file cannot be read, is too large, or matches no catalog.
+    """
+    file = Path(path)
+    try:
+        if file.exists() and not file.is_file():
+            msg = f"{file.name}:0:-: cannot read overlay file: not a regular file"
+            raise CatalogError([msg])
+        if file.exists() and file.stat().st_size > MAX_OVERLAY_CHARACTERS * 4:
+            msg = f"{file.name}:0:-: overlay larger than {MAX_OVERLAY_CHARACTERS:,} "
+            raise CatalogError([msg + "characters"])
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        msg = f"{file.name}:0:-: cannot read overlay file: {err}"
+        raise CatalogError([msg]) from None
+    name = catalog_name or overlay_catalog_name(text, label=file.name)
+    return Overlay(catalog=name, label=file.name, text=text)
+
+
+def overlay_catalog_name(text: str, *, label: str = "overlay") -> str:
+    """Name of the catalog whose columns an overlay's header matches.
+
+    Parameters
+    ----------
+    text : str
+        CSV text; only its first line is read.
+    label : str, default "overlay"
+        File name for the message.
+
+    Returns
+    -------
+    str
+        The one catalog whose column set equals the header's.
+
+    Raises
+    ------
+    CatalogError
+        If no catalog, or more than one, has exactly these columns.
+
+    Examples
+    --------
+    >>> overlay_catalog_name("pue,facility,facility_type,region,year,preferred,"
+    ...                      "source,source_date,notes")
+    'pue'
+    """
+    first = text.lstrip("\ufeff").splitlines()[:1]
+    try:
+        header = {cell.strip() for cell in next(csv.reader(first))} if first else set()
+    except (csv.Error, StopIteration):
+        header = set()
+    matches = [name for name, spec in _SPECS.items() if set(spec.columns) == header]
+    if len(matches) != 1:
+        msg = (
+            f"{label}:1:-: the header matches no catalog's columns; give the "
+            f"catalog name ({', '.join(CATALOG_NAMES)})"
+        )
+        raise CatalogError([msg])
+    return matches[0]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The shipped catalogs with a user's overlays applied: one immutable value.
+
+    Every lookup the planner makes goes through one ``Catalog``, so a user's
+    quote (an overlay) reaches every answer. Overlays are applied in order, a
+    later row winning over an earlier one with the same key; their rows are
+    marked ``user_supplied``. Frames are cached per (catalog, overlays) in a
+    bounded cache keyed by content, and copies are handed out.
+
+    Examples
+    --------
+    >>> header = ("facility,facility_type,region,pue,year,preferred,source,"
+    ...           "source_date,notes")
+    >>> row = "aws,hyperscale,,1.0,2025,true,my quote,2026-01-01,"
+    >>> mine = Catalog().with_overlay("pue", header + chr(10) + row, label="q.csv")
+    >>> Catalog().pue("aws") != mine.pue("aws"), mine.pue("aws")
+    (True, 1.0)
+    """
+
+    overlays: tuple[Overlay, ...] = ()
+
+    def with_overlay(self, name: str, text: str, *, label: str) -> Catalog:
+        """Return a catalog with one more overlay, validated now.
+
+        Parameters
+        ----------
+        name : str
+            Catalog overlaid.
+        text : str
+            CSV text with the catalog's columns.
+        label : str
+            File name for messages.
+
+        Returns
+        -------
+        Catalog
+            A new catalog; ``self`` is unchanged.
+
+        Raises
+        ------
+        CatalogError
+            With one ``file:row:column: why`` line per problem.
+        """
+        candidate = Catalog((*self.overlays, Overlay(name, label, text)))
+        candidate.frame(name)  # validate now, so a bad overlay never lands
+        return candidate
+
+    def with_overlays(self, overlays: Sequence[Overlay]) -> Catalog:
+        """Return a catalog with several overlays, each validated.
+
+        Parameters
+        ----------
+        overlays : sequence of Overlay
+            In order of precedence (later wins).
+
+        Returns
+        -------
+        Catalog
+            A new catalog.
+
+        Raises
+        ------
+        CatalogError
+            With every problem of every overlay.
+        """
+        problems: list[str] = []
+        current = self
+        for overlay in overlays:
+            try:
+                current = current.with_overlay(
+                    overlay.catalog, overlay.text, label=overlay.label
+                )
+            except CatalogError as error:
+                problems.extend(error.problems)
+        if problems:
+            raise CatalogError(problems)
+        return current
+
+    @property
+    def user_supplied(self) -> bool:
+        """Return True when any overlay is applied."""
+        return bool(self.overlays)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Return one catalog with this catalog's overlays, as a fresh copy.
+
+        Parameters
+        ----------
+        name : str
+            One of :data:`CATALOG_NAMES`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`load_catalog`.
+        """
+        return self._cached(name).copy(deep=True)
+
+    def _cached(self, name: str) -> pd.DataFrame:
+        mine = tuple(o for o in self.overlays if o.catalog == name)
+        if not mine:
+            _spec(name)
+            return _shipped_frame(name)
+        models: frozenset[str] | None = None
+        if _spec(name).references_accelerators:
+            accelerators = self._cached("accelerators")
+            models = frozenset(str(m) for m in accelerators["accelerator_model"])
+        return _overlaid_frame(name, mine, models)
+
+    def accelerator(self, model: str) -> pd.Series:
+        """Row of one accelerator (see :func:`accelerator`)."""
+        return _accelerator_in(self._cached("accelerators"), model)
+
+    def server(self, name: str) -> pd.Series:
+        """Row of one server (see :func:`server`)."""
+        return _server_in(self._cached("servers"), name)
+
+    def cloud_offer(self, provider: str, region: str, instance_type: str) -> pd.Series:
+        """Row of one cloud offer (see :func:`cloud_offer`)."""
+        return _cloud_offer_in(
+            self._cached("cloud_prices"), provider, region, instance_type
+        )
+
+    def default_cloud_offers(self) -> pd.DataFrame:
+        """Offers fit for default use (see :func:`default_cloud_offers`)."""
+        return _default_offers_in(self._cached("cloud_prices"))
+
+    def commitment_discount(self, provider: str, term_years: int) -> pd.Series:
+        """Default commitment-discount row (see :func:`commitment_discount`)."""
+        return _commitment_discount_in(
+            self._cached("commitment_discounts"), provider, term_years
+        )
+
+    def grid_intensity_co2e_g_per_kwh(
+        self,
+        *,
+        country_iso2: str | None = None,
+        subdivision_code: str | None = None,
+        provider: str | None = None,
+        cloud_region: str | None = None,
+    ) -> float:
+        """Grid intensity of a place (see :func:`grid_intensity_co2e_g_per_kwh`)."""
+        return _grid_in(
+            self._cached("grid_intensity"),
+            country_iso2=country_iso2,
+            subdivision_code=subdivision_code,
+            provider=provider,
+            cloud_region=cloud_region,
+        )
+
+    def pue(self, facility: str, *, region: str | None = None) -> float:
+        """PUE of a facility or provider (see :func:`pue`)."""
+        return _pue_in(self._cached("pue"), facility, region=region)
+
+
+@lru_cache(maxsize=32)
+def _overlaid_frame(
+    name: str, overlays: tuple[Overlay, ...], models: frozenset[str] | None
+) -> pd.DataFrame:
+    """Shipped catalog with overlays merged; keyed by content, bounded."""
+    spec = _spec(name)
+    frame = _shipped_frame(name)
+    for overlay in overlays:
+        frame = _merge(frame, _overlay_rows(overlay, models), spec.key)
+    return frame
+
+
+def _catalog_with(name: str, overlay: str | os.PathLike[str] | None) -> Catalog:
+    """The shipped catalog, with one overlay file for ``name`` when given."""
+    if overlay is None:
+        return Catalog()
+    return Catalog().with_overlays([read_overlay_file(overlay, name)])
 
 
 def _merge(base: pd.DataFrame, over: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
@@ -979,11 +1278,8 @@ def load_catalog(
     >>> bool(prices["user_supplied"].any())
     False
     """
-    spec = _spec(name)
-    base = _shipped_frame(name)
-    if overlay is None:
-        return base.copy(deep=True)
-    return _merge(base, _overlay_frame(name, overlay), spec.key)
+    _spec(name)
+    return _catalog_with(name, overlay).frame(name)
 
 
 # --------------------------------------------------------------------------
@@ -1033,7 +1329,10 @@ def accelerator(
     >>> float(a100["relative_throughput"]), float(a100["tdp_w"])
     (1.0, 400.0)
     """
-    frame = load_catalog("accelerators", overlay=overlay)
+    return _catalog_with("accelerators", overlay).accelerator(model)
+
+
+def _accelerator_in(frame: pd.DataFrame, model: str) -> pd.Series:
     match = frame[frame["accelerator_model"] == model]
     if match.empty:
         msg = f"unknown accelerator_model {model!r}" + _close_matches(
@@ -1071,7 +1370,10 @@ def server(name: str, *, overlay: str | os.PathLike[str] | None = None) -> pd.Se
     >>> float(server("8xGTX1080Ti-2019")["server_price_usd"])  # Strubell et al. 2019
     20000.0
     """
-    frame = load_catalog("servers", overlay=overlay)
+    return _catalog_with("servers", overlay).server(name)
+
+
+def _server_in(frame: pd.DataFrame, name: str) -> pd.Series:
     match = frame[frame["server"] == name]
     if match.empty:
         msg = f"unknown server {name!r}" + _close_matches(
@@ -1117,7 +1419,14 @@ def cloud_offer(
     >>> float(offer["on_demand_usd_per_hour"]), float(offer["accelerator_count"])
     (32.77, 8.0)
     """
-    frame = load_catalog("cloud_prices", overlay=overlay)
+    return _catalog_with("cloud_prices", overlay).cloud_offer(
+        provider, region, instance_type
+    )
+
+
+def _cloud_offer_in(
+    frame: pd.DataFrame, provider: str, region: str, instance_type: str
+) -> pd.Series:
     same_provider = frame["provider"] == provider
     same_region = same_provider & (frame["region"] == region)
     match = frame[same_region & (frame["instance_type"] == instance_type)]
@@ -1163,7 +1472,10 @@ def default_cloud_offers(
     >>> bool(offers["quality_flag"].isna().all())
     True
     """
-    frame = load_catalog("cloud_prices", overlay=overlay)
+    return _catalog_with("cloud_prices", overlay).default_cloud_offers()
+
+
+def _default_offers_in(frame: pd.DataFrame) -> pd.DataFrame:
     usable = frame["quality_flag"].isna() & frame["on_demand_usd_per_hour"].notna()
     return frame[usable].reset_index(drop=True)
 
@@ -1202,7 +1514,14 @@ def commitment_discount(
     >>> float(commitment_discount("gcp", 1)["discount_fraction"])
     0.37
     """
-    frame = load_catalog("commitment_discounts", overlay=overlay)
+    return _catalog_with("commitment_discounts", overlay).commitment_discount(
+        provider, term_years
+    )
+
+
+def _commitment_discount_in(
+    frame: pd.DataFrame, provider: str, term_years: int
+) -> pd.Series:
     match = frame[
         (frame["provider"] == provider)
         & (frame["term_years"] == term_years)
@@ -1272,7 +1591,22 @@ def grid_intensity_co2e_g_per_kwh(
     >>> 300 < world < 600
     True
     """
-    frame = load_catalog("grid_intensity", overlay=overlay)
+    return _catalog_with("grid_intensity", overlay).grid_intensity_co2e_g_per_kwh(
+        country_iso2=country_iso2,
+        subdivision_code=subdivision_code,
+        provider=provider,
+        cloud_region=cloud_region,
+    )
+
+
+def _grid_in(
+    frame: pd.DataFrame,
+    *,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    provider: str | None,
+    cloud_region: str | None,
+) -> float:
     if cloud_region is not None:
         mask = (frame["scope"] == "cloud_region") & (
             frame["cloud_region"] == cloud_region
@@ -1343,7 +1677,10 @@ def pue(
     >>> pue("Strubell et al. 2019")
     1.58
     """
-    frame = load_catalog("pue", overlay=overlay)
+    return _catalog_with("pue", overlay).pue(facility, region=region)
+
+
+def _pue_in(frame: pd.DataFrame, facility: str, *, region: str | None) -> float:
     same_facility = frame["facility"] == facility
     match = (
         frame[same_facility & (frame["region"] == region)]
