@@ -1,23 +1,37 @@
-"""Where owning and renting break even: utilisation, year and cloud price ratio.
+"""Where owning and renting break even: utilisation, year, price ratio, premium.
 
-Three answers for each pair of an owned strategy and a cloud strategy:
+For each pair of an owned strategy and a cloud strategy, in one view
+(:data:`planner.costing.VIEWS`) and at equal service:
 
 * **break-even utilisation**: the busy share of the owned accelerators at which
-  the present values of both tie, for a flat demand ``u x capacity``; the root
-  of ``NPV_cloud(u) - NPV_onprem(u)`` found with Brent's method after a sign
-  scan (methods notes 1.2 and 2.3). Before opex it is ``1 / premium``.
-* **break-even year**: the first year in which the cumulative discounted cost
-  of owning falls to or below renting, for the scenario's own demand.
-* **cloud premium** (Strubell et al. 2019's "about twice"): the cloud's cost per
-  reference accelerator-hour over the owned cluster's cost per reference hour at
-  full use; and the premium at which both tie for the scenario's demand.
+  the present values tie for a *flat* demand ``u x capacity``; the root of
+  ``NPV_cloud(u) - NPV_owned(u)`` by Brent's method after a sign scan (methods
+  notes 1.2 and 2.3). It describes the two offers, not this scenario's demand,
+  which is rarely flat: the sentence never infers a verdict from it.
+* **break-even year**: the first year from which the cumulative discounted cost
+  of owning stays at or below renting, for the scenario's demand.
+* **price multiplier**: the factor on cloud prices at which both tie for the
+  scenario's demand (NPVs are affine in it).
+* **cloud premium** (Cottier et al. 2024 [1]_): the cloud's price per reference
+  hour over the owned cost per reference hour at full use of one server
+  (amortised capex less resale, support and power; no staff, hosting or F&A),
+  for each purchase model of the offer.
+* **cost ratio** (Strubell et al. 2019 [2]_): NPV of renting over NPV of owning
+  for this scenario's demand, in the view (their 2.42 for LISA).
 
 "Never" and "always" are answers, reported in words, not NaN or infinity.
+
+References
+----------
+.. [1] B. Cottier et al., "The rising costs of training frontier AI models,"
+   arXiv:2405.21015, 2024 (cloud rental about twice amortised hardware + energy).
+.. [2] E. Strubell, A. Ganesh, and A. McCallum, "Energy and Policy
+   Considerations for Deep Learning in NLP," ACL 2019, section 5.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -25,14 +39,18 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
-from planner.scenario import CloudStrategy, OnPremStrategy, Scenario, SharedStrategy
-from planner.tco import (
-    Evaluation,
-    cumulative_costs,
-    evaluate,
-    scenario_demand,
-    strategy_ledger,
+from planner import costing
+from planner.costing import View
+from planner.resolve import (
+    COMMITMENT_TERMS_YEARS,
+    ResolvedCloudStrategy,
+    ResolvedOwnedStrategy,
+    ResolvedScenario,
+    resolve,
 )
+from planner.scenario import Scenario
+from planner.tco import Evaluation, cumulative_costs, evaluate, strategy_ledger
+from pricing.finance import capital_recovery_factor
 from pricing.units import HOURS_PER_YEAR, scalar
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,6 +61,9 @@ SCAN_POINTS = 201
 ROOT_XTOL = 1e-12
 """Absolute tolerance of Brent's method on utilisation. [-]"""
 
+PURCHASES = ("on_demand", "spot", "committed_1y", "committed_3y")
+"""Cloud purchase models a premium is given for. [-]"""
+
 
 @dataclass(frozen=True)
 class BreakEven:
@@ -50,95 +71,104 @@ class BreakEven:
 
     onprem: str
     cloud: str
+    view: str
     utilisation: float | None
-    """Busy share at which the NPVs tie; None when they never cross. [0-1]"""
+    """Busy share at which the NPVs tie for a flat demand; None when they never
+    cross. [0-1]"""
     utilisation_status: Literal["crosses", "never", "always", "not_applicable"]
     scenario_utilisation: float
     """Busy share the scenario's demand gives the owned cluster. [0-1]"""
     year: int | None
-    """First year the cumulative PV of owning is at or below renting. [years]"""
+    """First year from which the cumulative PV of owning stays at or below
+    renting. [years]"""
     calendar_year: int | None
     cloud_premium: float | None
-    """Cloud cost per reference hour over owned cost per reference hour at full
-    use. [-]"""
-    break_even_cloud_premium: float | None
-    """Cloud premium at which both tie for the scenario's demand. [-]"""
-    price_multiplier: float | None
+    """This offer's price per reference hour over the owned cost per reference
+    hour at full use, no staff and no F&A (Cottier et al. 2024). [-]"""
+    cloud_premiums: dict[str, float] = field(default_factory=dict)
+    """The same for each purchase model of the offer. [-]"""
+    price_multiplier: float | None = None
     """Factor on cloud prices at which both tie for the scenario's demand. [-]"""
-    npv_onprem_usd: float
-    npv_cloud_usd: float
-    cost_ratio: float | None
-    """NPV of renting over NPV of owning for the scenario's demand (the paper's
-    $350k / $145k = 2.42). [-]"""
-    explanation: str
+    npv_onprem_usd: float = 0.0
+    npv_cloud_usd: float = 0.0
+    cost_ratio: float | None = None
+    """NPV of renting over NPV of owning for the scenario's demand, in the view
+    (Strubell et al. 2019: $350k / $145k = 2.42 for LISA). [-]"""
+    explanation: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """Return the fields as a JSON-ready dictionary."""
         return asdict(self)
 
 
-def _flat_levels(scenario: Scenario, level_ref: FloatArray) -> FloatArray:
-    """Batch of flat demands: shape (batch, years, 1)."""
-    years = scenario.horizon_years
-    return np.repeat(level_ref[:, None, None], years, axis=1).astype(float)
-
-
 def npv_batch_usd(
-    strategy: CloudStrategy | OnPremStrategy,
-    scenario: Scenario,
+    strategy: ResolvedCloudStrategy | ResolvedOwnedStrategy,
+    resolved: ResolvedScenario,
     levels: FloatArray,
     hours: FloatArray,
     *,
-    cloud_price_multiplier: float = 1.0,
+    view: View,
+    price_multiplier: float = 1.0,
 ) -> FloatArray:
-    """Present value of a strategy for each demand of a batch.
+    """Comparable present value of a strategy for each demand of a batch.
+
+    A committed cloud strategy is sized on the scenario's own first-year demand,
+    so every demand of the batch sees the same commitment.
 
     Parameters
     ----------
-    strategy : CloudStrategy or OnPremStrategy (or subclass)
+    strategy : ResolvedCloudStrategy or ResolvedOwnedStrategy
         The strategy.
-    scenario : Scenario
-        Its scenario.
+    resolved : ResolvedScenario
+        Its scenario, resolved.
     levels : numpy.ndarray of shape (batch, years, blocks)
         Demands. [reference accelerators]
     hours : numpy.ndarray of shape (blocks,)
         Hours of each block. [h]
-    cloud_price_multiplier : float, default 1
+    view : {"institution", "award"}
+        Whose cost.
+    price_multiplier : float, default 1
         Factor on cloud compute prices. [-]
 
     Returns
     -------
     numpy.ndarray of shape (batch,)
-        NPV of all costs (every payer). [USD]
+        NPV, delay and unserved cost included. [USD]
     """
-    sizing = scenario_demand(scenario).levels[0]
-    ledger = strategy_ledger(
+    ledger, _ = strategy_ledger(
         strategy,
-        scenario,
+        resolved,
         levels,
         hours,
-        cloud_price_multiplier=cloud_price_multiplier,
-        sizing_hourly=sizing,
+        price_multiplier=price_multiplier,
+        sizing_hourly=resolved.demand.levels[0],
     )
-    discount = (1.0 + scenario.real_discount_rate) ** -np.arange(
-        scenario.horizon_years + 1, dtype=float
-    )
-    npv: FloatArray = ledger.total_cost_usd() @ discount
-    return npv
+    return np.asarray(ledger.cost_usd(view) @ resolved.discount, dtype=float)
 
 
-def _capacity_reference(strategy: OnPremStrategy, scenario: Scenario) -> float:
-    """Return the largest usable capacity of the owned cluster (reference units)."""
-    probe = np.zeros((1, scenario.horizon_years, 1))
-    ledger = strategy_ledger(strategy, scenario, probe, np.array([HOURS_PER_YEAR]))
-    return float(ledger.stats["capacity_reference_hours"].max() / HOURS_PER_YEAR)
+def _flat_levels(horizon: int, level_ref: FloatArray) -> FloatArray:
+    """Batch of flat demands: shape (batch, years, 1)."""
+    return np.repeat(level_ref[:, None, None], horizon, axis=1).astype(float)
+
+
+def capacity_reference(strategy: ResolvedOwnedStrategy) -> float:
+    """Largest usable capacity of an owned cluster. [reference accelerators]."""
+    return strategy.servers * costing.capacity_reference_per_server(
+        strategy.server, strategy.ops
+    )
+
+
+def _owned_alone(strategy: ResolvedOwnedStrategy) -> ResolvedOwnedStrategy:
+    """The owned cluster without burst or members: what a flat demand tests."""
+    return replace(strategy, burst=None, members=())
 
 
 def utilisation_sweep(
-    scenario: Scenario,
-    onprem: OnPremStrategy,
-    cloud: CloudStrategy,
+    resolved: ResolvedScenario,
+    onprem: ResolvedOwnedStrategy,
+    cloud: ResolvedCloudStrategy,
     *,
+    view: View,
     points: int = SCAN_POINTS,
 ) -> pd.DataFrame:
     """NPV of owning and renting against the owned cluster's utilisation.
@@ -148,12 +178,14 @@ def utilisation_sweep(
 
     Parameters
     ----------
-    scenario : Scenario
-        The scenario (horizon, site, institution).
-    onprem : OnPremStrategy
+    resolved : ResolvedScenario
+        The scenario, resolved.
+    onprem : ResolvedOwnedStrategy
         Owned strategy (its overflow never happens at u <= 1).
-    cloud : CloudStrategy
+    cloud : ResolvedCloudStrategy
         Cloud strategy.
+    view : {"institution", "award"}
+        Whose cost.
     points : int, default 201
         Utilisations from 0 to 1. [-]
 
@@ -163,35 +195,42 @@ def utilisation_sweep(
         ``utilisation`` [0-1], ``npv_onprem_usd``, ``npv_cloud_usd`` and
         ``difference_usd`` (cloud minus owned; positive favours owning). [USD]
     """
-    capacity = _capacity_reference(onprem, scenario)
+    owned = _owned_alone(onprem)
+    capacity = capacity_reference(owned)
     u = np.linspace(0.0, 1.0, points)
-    levels = _flat_levels(scenario, u * capacity)
+    levels = _flat_levels(resolved.horizon_years, u * capacity)
     hours = np.array([HOURS_PER_YEAR])
-    owned = npv_batch_usd(onprem, scenario, levels, hours)
-    rented = npv_batch_usd(cloud, scenario, levels, hours)
+    owned_npv = npv_batch_usd(owned, resolved, levels, hours, view=view)
+    rented = npv_batch_usd(cloud, resolved, levels, hours, view=view)
     return pd.DataFrame(
         {
             "utilisation": u,
-            "npv_onprem_usd": owned,
+            "npv_onprem_usd": owned_npv,
             "npv_cloud_usd": rented,
-            "difference_usd": rented - owned,
+            "difference_usd": rented - owned_npv,
         }
     )
 
 
 def break_even_utilisation(
-    scenario: Scenario, onprem: OnPremStrategy, cloud: CloudStrategy
+    resolved: ResolvedScenario,
+    onprem: ResolvedOwnedStrategy,
+    cloud: ResolvedCloudStrategy,
+    *,
+    view: View,
 ) -> tuple[float | None, Literal["crosses", "never", "always"]]:
-    """Utilisation at which owning and renting have the same present value.
+    """Flat-demand utilisation at which owning and renting have the same NPV.
 
     Parameters
     ----------
-    scenario : Scenario
-        The scenario.
-    onprem : OnPremStrategy
+    resolved : ResolvedScenario
+        The scenario, resolved.
+    onprem : ResolvedOwnedStrategy
         Owned strategy.
-    cloud : CloudStrategy
+    cloud : ResolvedCloudStrategy
         Cloud strategy.
+    view : {"institution", "award"}
+        Whose cost.
 
     Returns
     -------
@@ -201,22 +240,22 @@ def break_even_utilisation(
         ``never``: renting is cheaper even at 100 % use; ``always``: owning is
         cheaper even when idle.
     """
-    sweep = utilisation_sweep(scenario, onprem, cloud)
+    sweep = utilisation_sweep(resolved, onprem, cloud, view=view)
     difference = sweep["difference_usd"].to_numpy()
-    if difference[-1] < 0 and difference.max() < 0:
+    if difference.max() < 0:
         return None, "never"
     if difference.min() > 0:
         return None, "always"
-    capacity = _capacity_reference(onprem, scenario)
+    owned = _owned_alone(onprem)
+    capacity = capacity_reference(owned)
     hours = np.array([HOURS_PER_YEAR])
 
     def gap(u: float) -> float:
-        levels = _flat_levels(scenario, np.array([u * capacity]))
-        rented = npv_batch_usd(cloud, scenario, levels, hours)[0]
-        owned = npv_batch_usd(onprem, scenario, levels, hours)[0]
-        return float(rented - owned)
+        levels = _flat_levels(resolved.horizon_years, np.array([u * capacity]))
+        rented = npv_batch_usd(cloud, resolved, levels, hours, view=view)[0]
+        owned_npv = npv_batch_usd(owned, resolved, levels, hours, view=view)[0]
+        return float(rented - owned_npv)
 
-    # First sign change from below (renting cheaper at low use) to above.
     signs = np.sign(difference)
     change = np.flatnonzero(signs[:-1] * signs[1:] <= 0)
     index = int(change[0])
@@ -227,22 +266,96 @@ def break_even_utilisation(
     return float(root), "crosses"
 
 
-def _levelised(npv_usd: float, delivered: FloatArray, scenario: Scenario) -> float:
-    discount = (1.0 + scenario.real_discount_rate) ** -np.arange(
-        1, scenario.horizon_years + 1, dtype=float
+def cloud_premium(
+    resolved: ResolvedScenario,
+    onprem: ResolvedOwnedStrategy,
+    cloud: ResolvedCloudStrategy,
+) -> dict[str, float]:
+    """Cloud price per reference hour over owned cost per reference hour, full use.
+
+    As Cottier et al. (2024) compare cloud rental with owned hardware: one
+    server bought in year 0 and kept busy all its usable hours over its life
+    (at most the horizon), its cost amortised with the capital recovery factor
+    (capex less the discounted resale, plus support and power; no staff,
+    hosting or F&A); against each purchase model of the offer for the same
+    work (a commitment of the same capacity, fully used), without F&A.
+
+    Parameters
+    ----------
+    resolved : ResolvedScenario
+        Horizon, site and discounting.
+    onprem : ResolvedOwnedStrategy
+        The owned strategy's server and operating settings.
+    cloud : ResolvedCloudStrategy
+        The offer.
+
+    Returns
+    -------
+    dict
+        Premium [-] by purchase model (only those the offer can price).
+    """
+    n = resolved.horizon_years
+    life = min(onprem.ops.lifetime_years, n)
+    free = replace(resolved.institution, indirect_cost_rate=0.0)
+    ops = replace(onprem.ops, staff_fte=0.0, hosting_usd_per_kw_month=0.0)
+    site = replace(
+        resolved.site,
+        electricity_usd_per_kwh=resolved.site.electricity_usd_per_kwh[:life],
+        grid_co2e_g_per_kwh=resolved.site.grid_co2e_g_per_kwh[:life],
     )
-    pv_hours = float(delivered @ discount)
-    return npv_usd / pv_hours if pv_hours else float("nan")
+    vintage = costing.server_vintage_flows(
+        onprem.server, ops, site, free, bought=0, horizon=life
+    )
+    capacity = costing.capacity_reference_per_server(onprem.server, ops)
+    work = np.full(life, capacity * HOURS_PER_YEAR)
+    power = costing.owned_work_rates(onprem.server, site, free, horizon=life)
+    discount = resolved.discount[: life + 1]
+    owned_pv = float(vintage.cost_usd("institution") @ discount) + float(
+        power.cost_usd("institution")[1:] * work @ discount[1:]
+    )
+    hours_pv = float(work @ discount[1:])
+    if hours_pv <= 0 or owned_pv <= 0:
+        return {}
+    owned_per_hour = owned_pv / hours_pv
+    offer = replace(
+        cloud.offer,
+        indirect_cost_rate=0.0,
+        grid_co2e_g_per_kwh=cloud.offer.grid_co2e_g_per_kwh[:life],
+    )
+    premiums = {}
+    for purchase in PURCHASES:
+        term = COMMITMENT_TERMS_YEARS.get(purchase, 0)
+        if purchase == "spot" and offer.spot_usd_per_accelerator_hour is None:
+            continue
+        if term > life:
+            continue
+        if term:
+            # Committed capacity that matches the work, fully used.
+            per_instance = offer.accelerators_per_instance * offer.relative_throughput
+            pv = 0.0
+            for start in range(0, life - term + 1, term):
+                flows = costing.commitment_instance_flows(
+                    offer, term, start=start, horizon=life
+                )
+                pv += float(flows.cost_usd("institution") @ discount)
+            covered = (life // term) * term
+            pv *= capacity / per_instance
+            rate_pv = pv / float(work[:covered] @ discount[1 : covered + 1])
+        else:
+            use: costing.CloudUse = "spot" if purchase == "spot" else "on_demand"
+            rates = costing.cloud_work_rates(offer, use, horizon=life)
+            rate_pv = float(rates.cost_usd("institution")[1:] * work @ discount[1:])
+            rate_pv /= hours_pv
+        premiums[purchase] = rate_pv / owned_per_hour
+    return premiums
 
 
 def _break_even_year(cumulative: pd.DataFrame, onprem: str, cloud: str) -> int | None:
     owned = cumulative[cumulative["strategy"] == onprem].set_index("year")
     rented = cumulative[cumulative["strategy"] == cloud].set_index("year")
     cheaper = owned["cumulative_pv_usd"] <= rented["cumulative_pv_usd"] + 1e-9
-    # The first year from which owning stays at or below renting.
-    years = cheaper.index.to_numpy()
     flags = cheaper.to_numpy()
-    for position, year in enumerate(years):
+    for position, year in enumerate(cheaper.index.to_numpy()):
         if flags[position:].all():
             return int(year)
     return None
@@ -254,10 +367,11 @@ def _percent(value: float) -> str:
 
 def break_even(
     scenario: Scenario,
-    onprem: OnPremStrategy,
-    cloud: CloudStrategy,
+    onprem: str,
+    cloud: str,
     *,
     evaluation: Evaluation | None = None,
+    view: View | None = None,
 ) -> BreakEven:
     """All break-even points of an owned strategy against a cloud strategy.
 
@@ -265,77 +379,65 @@ def break_even(
     ----------
     scenario : Scenario
         The scenario.
-    onprem : OnPremStrategy
-        Owned (or hybrid/shared) strategy of the scenario.
-    cloud : CloudStrategy
-        Cloud strategy of the scenario.
+    onprem : str
+        Name of an owned (on-premises, hybrid or shared) strategy.
+    cloud : str
+        Name of a cloud strategy.
     evaluation : Evaluation, optional
-        A prior :func:`planner.tco.evaluate` of the scenario, to avoid recomputing.
+        A prior :func:`planner.tco.evaluate` of the scenario.
+    view : {"institution", "award"}, optional
+        Whose cost; the scenario's view by default.
 
     Returns
     -------
     BreakEven
-        Utilisation, year, premium and a sentence explaining them.
+        Utilisation, year, price multiplier, premium, ratio and a sentence.
     """
     result = evaluation if evaluation is not None else evaluate(scenario)
+    resolved = result.resolved
+    chosen: View = view or scenario.view
+    owned = resolved.strategy(onprem)
+    rented = resolved.strategy(cloud)
+    if not isinstance(owned, ResolvedOwnedStrategy) or not isinstance(
+        rented, ResolvedCloudStrategy
+    ):
+        msg = f"break_even needs an owned and a cloud strategy, got {onprem}, {cloud}"
+        raise ValueError(msg)
     summary = result.summary.set_index("strategy")
-    npv_owned = scalar(summary.loc[onprem.name, "npv_usd"])
-    npv_rented = scalar(summary.loc[cloud.name, "npv_usd"])
-    used = scalar(summary.loc[onprem.name, "utilisation"])
-    horizon = scenario.horizon_years
-    rate = scenario.real_discount_rate
-
-    pure_onprem = type(onprem) is OnPremStrategy
+    npv_owned = scalar(summary.loc[onprem, f"{chosen}_npv_usd"])
+    npv_rented = scalar(summary.loc[cloud, f"{chosen}_npv_usd"])
+    used = scalar(summary.loc[onprem, "utilisation"])
+    pure = owned.kind == "onprem"
     status: Literal["crosses", "never", "always", "not_applicable"]
-    if pure_onprem:
-        utilisation, status = break_even_utilisation(scenario, onprem, cloud)
+    if pure:
+        utilisation, status = break_even_utilisation(
+            resolved, owned, rented, view=chosen
+        )
     else:
         utilisation, status = None, "not_applicable"
-
-    # Premium: levelised costs at full use of the owned cluster.
-    premium = None
-    if pure_onprem:
-        capacity = _capacity_reference(onprem, scenario)
-        levels = _flat_levels(scenario, np.array([capacity]))
-        hours = np.array([HOURS_PER_YEAR])
-        delivered = np.full(horizon, capacity * HOURS_PER_YEAR)
-        owned_full = _levelised(
-            float(npv_batch_usd(onprem, scenario, levels, hours)[0]),
-            delivered,
-            scenario,
-        )
-        rented_full = _levelised(
-            float(npv_batch_usd(cloud, scenario, levels, hours)[0]), delivered, scenario
-        )
-        premium = rented_full / owned_full if owned_full > 0 else None
-
-    # Price multiplier at the scenario's demand: NPVs are affine in it.
-    profile = scenario_demand(scenario)
-    if isinstance(onprem, SharedStrategy):
-        multiplier = None  # the pool serves more than this scenario's demand
-    else:
-        levels = profile.levels[None, :, :]
-        hours = profile.hours
+    premiums = cloud_premium(resolved, owned, rented)
+    premium = premiums.get(rented.purchase)
+    multiplier = None
+    if not owned.members:
+        levels = resolved.demand.levels[None, :, :]
+        hours = resolved.demand.hours
         rented0 = npv_batch_usd(
-            cloud, scenario, levels, hours, cloud_price_multiplier=0
-        )
+            rented, resolved, levels, hours, view=chosen, price_multiplier=0
+        )[0]
         owned0 = npv_batch_usd(
-            onprem, scenario, levels, hours, cloud_price_multiplier=0
-        )
-        slope = (npv_rented - float(rented0[0])) - (npv_owned - float(owned0[0]))
-        multiplier = (
-            (float(owned0[0]) - float(rented0[0])) / slope if slope > 0 else None
-        )
-    break_even_premium = (
-        premium * multiplier if premium is not None and multiplier is not None else None
-    )
-
-    year = _break_even_year(cumulative_costs(result.table), onprem.name, cloud.name)
+            owned, resolved, levels, hours, view=chosen, price_multiplier=0
+        )[0]
+        slope = (npv_rented - float(rented0)) - (npv_owned - float(owned0))
+        multiplier = (float(owned0) - float(rented0)) / slope if slope > 0 else None
+    year = _break_even_year(cumulative_costs(result.table, chosen), onprem, cloud)
     calendar = None if year is None else scenario.start_year + year
     ratio = npv_rented / npv_owned if npv_owned > 0 else None
+    delayed = scalar(summary.loc[onprem, "delayed_reference_hours"])
+    unserved = scalar(summary.loc[onprem, "unserved_reference_hours"])
     text = _explain(
-        onprem.name,
-        cloud.name,
+        onprem,
+        cloud,
+        chosen,
         ratio,
         utilisation,
         status,
@@ -344,19 +446,21 @@ def break_even(
         calendar,
         premium,
         multiplier,
-        horizon,
-        rate,
+        delayed,
+        unserved,
+        scenario,
     )
     return BreakEven(
-        onprem=onprem.name,
-        cloud=cloud.name,
+        onprem=onprem,
+        cloud=cloud,
+        view=chosen,
         utilisation=utilisation,
         utilisation_status=status,
         scenario_utilisation=used,
         year=year,
         calendar_year=calendar,
         cloud_premium=premium,
-        break_even_cloud_premium=break_even_premium,
+        cloud_premiums=premiums,
         price_multiplier=multiplier,
         npv_onprem_usd=npv_owned,
         npv_cloud_usd=npv_rented,
@@ -368,6 +472,7 @@ def break_even(
 def _explain(
     onprem: str,
     cloud: str,
+    view: str,
     ratio: float | None,
     utilisation: float | None,
     status: str,
@@ -376,30 +481,44 @@ def _explain(
     calendar: int | None,
     premium: float | None,
     multiplier: float | None,
-    horizon: int,
-    rate: float,
+    delayed: float,
+    unserved: float,
+    scenario: Scenario,
 ) -> str:
-    basis = f"present value over {horizon} years at {_percent(rate)} real"
+    """Sentences that follow from the numbers beside them, never beyond them."""
+    horizon = scenario.horizon_years
+    basis = (
+        f"{view} view, present value over {horizon} years at "
+        f"{_percent(scenario.real_discount_rate)} real, equal service"
+    )
     parts = []
     if ratio is not None:
+        cheaper = cloud if ratio < 1 else onprem
         parts.append(
             f"For this scenario's demand, {cloud} costs {ratio:.2f}x {onprem} "
-            f"({basis})."
+            f"({basis}), so {cheaper} is the cheaper of the two."
+        )
+    if delayed > 0.5 or unserved > 0.5:
+        parts.append(
+            f"{onprem} delays {delayed:,.0f} and leaves {unserved:,.0f} reference "
+            "hours unserved; their cost is included."
         )
     if status == "crosses" and utilisation is not None:
-        verdict = "so owning wins" if used > utilisation else "so renting wins"
         parts.append(
-            f"Owning is cheaper if the accelerators are busy more than "
-            f"{_percent(utilisation)} of the time; this scenario keeps them "
-            f"{_percent(used)} busy, {verdict}."
+            f"At a flat demand, owning beats {cloud} above "
+            f"{_percent(utilisation)} utilisation; this scenario's peaky demand "
+            f"keeps the servers {_percent(used)} busy."
         )
     elif status == "never":
-        parts.append(f"Owning never wins within {horizon} years, even fully busy.")
+        parts.append(
+            f"At a flat demand owning never beats {cloud} within {horizon} years, "
+            "even fully busy."
+        )
     elif status == "always":
-        parts.append("Owning is cheaper at any utilisation.")
+        parts.append(f"At a flat demand owning beats {cloud} at any utilisation.")
     if year is None:
         parts.append(
-            "The cumulative cost of owning never falls below renting within the "
+            "The cumulative cost of owning never stays below renting within the "
             "horizon."
         )
     elif year == 0:
@@ -407,24 +526,28 @@ def _explain(
     else:
         parts.append(
             f"The cumulative cost of owning falls below renting in year {year} "
-            f"({calendar})."
+            f"({calendar}) and stays there."
         )
     if premium is not None:
         parts.append(
-            f"Per reference hour at full use, renting costs {premium:.2f}x owning "
-            "(the cloud premium; Strubell et al. 2019 found about 2x)."
+            f"At full use, renting costs {premium:.2f}x owning per reference hour "
+            "(cloud premium as Cottier et al. 2024 define it: amortised hardware, "
+            "support and power, no staff or F&A; they found about 2x)."
         )
     if multiplier is not None:
-        direction = "fall" if multiplier < 1 else "rise"
+        direction = "fell" if multiplier < 1 else "rose"
         parts.append(
-            f"The two tie for this demand if cloud prices {direction} to "
-            f"{multiplier:.2f}x today's."
+            f"The two would tie for this demand if cloud prices {direction} to "
+            f"{multiplier:.2f}x the assumed path."
         )
     return " ".join(parts)
 
 
 def break_even_table(
-    scenario: Scenario, *, evaluation: Evaluation | None = None
+    scenario: Scenario,
+    *,
+    evaluation: Evaluation | None = None,
+    view: View | None = None,
 ) -> list[BreakEven]:
     """Break-even points of every owned strategy against every cloud strategy.
 
@@ -434,6 +557,8 @@ def break_even_table(
         The scenario.
     evaluation : Evaluation, optional
         A prior evaluation of the scenario.
+    view : {"institution", "award"}, optional
+        Whose cost; the scenario's view by default.
 
     Returns
     -------
@@ -441,15 +566,15 @@ def break_even_table(
         One per (owned, cloud) pair, in scenario order.
     """
     result = evaluation if evaluation is not None else evaluate(scenario)
-    owned = [s for s in scenario.strategies if isinstance(s, OnPremStrategy)]
-    rented = [s for s in scenario.strategies if isinstance(s, CloudStrategy)]
+    strategies = result.resolved.strategies
+    owned = [s.name for s in strategies if isinstance(s, ResolvedOwnedStrategy)]
+    rented = [s.name for s in strategies if isinstance(s, ResolvedCloudStrategy)]
     return [
-        break_even(scenario, o, c, evaluation=result) for o in owned for c in rented
+        break_even(scenario, o, c, evaluation=result, view=view)
+        for o in owned
+        for c in rented
     ]
 
-
-SCREENING_OPTIONS = ("on_demand", "spot", "committed_1y", "committed_3y")
-"""Cloud purchase models drawn on the screening curve."""
 
 SCREENING_LABELS = {
     "on_demand": "cloud on-demand",
@@ -462,10 +587,12 @@ SCREENING_LABELS = {
 
 def screening_curves(
     scenario: Scenario,
-    onprem: OnPremStrategy,
-    cloud: CloudStrategy,
+    onprem: str,
+    cloud: str,
     *,
     points: int = 101,
+    view: View | None = None,
+    resolved: ResolvedScenario | None = None,
 ) -> pd.DataFrame:
     """Screening curves: cost of one reference accelerator-year against its use.
 
@@ -480,12 +607,17 @@ def screening_curves(
     ----------
     scenario : Scenario
         Horizon, rates, site and institution rules.
-    onprem : OnPremStrategy
-        Owned option (its servers, prices and opex).
-    cloud : CloudStrategy
-        Cloud offer; every purchase model of it is drawn (spot only with a price).
+    onprem : str
+        Name of the owned strategy (its servers, prices and opex).
+    cloud : str
+        Name of the cloud strategy; every purchase model of its offer is drawn
+        (spot only with a price).
     points : int, default 101
         Utilisations from 0 to 1.
+    view : {"institution", "award"}, optional
+        Whose cost; the scenario's view by default.
+    resolved : ResolvedScenario, optional
+        A prior resolution of the scenario.
 
     Returns
     -------
@@ -494,54 +626,62 @@ def screening_curves(
         ``cost_usd_per_reference_accelerator_year`` [USD/year], equivalent
         annual cost over the horizon at the scenario's real discount rate.
     """
-    from planner.scenario import replace
-    from planner.tco import ResolutionError, resolve_cloud
-    from pricing.finance import capital_recovery_factor
-
+    resolved = resolved if resolved is not None else resolve(scenario)
+    chosen: View = view or scenario.view
+    owned = resolved.strategy(onprem)
+    rented = resolved.strategy(cloud)
+    assert isinstance(owned, ResolvedOwnedStrategy)
+    assert isinstance(rented, ResolvedCloudStrategy)
+    owned = _owned_alone(owned)
     crf = scalar(
         capital_recovery_factor(scenario.real_discount_rate, scenario.horizon_years)
     )
     u = np.linspace(0.0, 1.0, points)
     hours = np.array([HOURS_PER_YEAR])
-    capacity = _capacity_reference(onprem, scenario)
+    n = scenario.horizon_years
+    capacity = capacity_reference(owned)
     frames = []
-    owned = npv_batch_usd(onprem, scenario, _flat_levels(scenario, u * capacity), hours)
+    owned_npv = npv_batch_usd(
+        owned, resolved, _flat_levels(n, u * capacity), hours, view=chosen
+    )
     frames.append(
         pd.DataFrame(
             {
                 "utilisation": u,
-                "option": onprem.name,
-                "cost_usd_per_reference_accelerator_year": owned * crf / capacity,
+                "option": onprem,
+                "cost_usd_per_reference_accelerator_year": owned_npv * crf / capacity,
             }
         )
     )
-    sizing = scenario_demand(scenario).levels[0]
-    for purchase in SCREENING_OPTIONS:
-        term = {"committed_1y": 1, "committed_3y": 3}.get(purchase, 0)
-        if term > scenario.horizon_years:
+    offer = rented.offer
+    for purchase in PURCHASES:
+        term = COMMITMENT_TERMS_YEARS.get(purchase, 0)
+        if term > n or (
+            purchase == "spot" and offer.spot_usd_per_accelerator_hour is None
+        ):
             continue
-        # One committed accelerator, used u of the time: per-unit cost is exact
-        # because every cloud cost is linear in the number of accelerators.
-        variant = replace(
-            cloud,
-            name=SCREENING_LABELS[purchase],
-            purchase=purchase,
-            committed_accelerators=1 if term else None,
+        # One committed instance, used u of the time: per-unit cost is exact
+        # because every cloud cost is linear in the capacity.
+        unit = offer.relative_throughput * (
+            offer.accelerators_per_instance if term else 1.0
         )
-        try:
-            resolved = resolve_cloud(variant, scenario, sizing_hourly=sizing)
-        except ResolutionError:
-            continue  # e.g. no spot price for this offer
-        unit = resolved.relative_throughput  # reference accelerators per accelerator
-        rented = npv_batch_usd(
-            variant, scenario, _flat_levels(scenario, u * unit), hours
+        variant = ResolvedCloudStrategy(
+            name=SCREENING_LABELS[purchase],
+            offer=offer,
+            purchase=purchase,  # type: ignore[arg-type]
+            committed_accelerators=offer.accelerators_per_instance if term else None,
+            storage_usd_per_year=0.0,
+            egress_usd_per_year=0.0,
+        )
+        rented_npv = npv_batch_usd(
+            variant, resolved, _flat_levels(n, u * unit), hours, view=chosen
         )
         frames.append(
             pd.DataFrame(
                 {
                     "utilisation": u,
                     "option": variant.name,
-                    "cost_usd_per_reference_accelerator_year": rented * crf / unit,
+                    "cost_usd_per_reference_accelerator_year": rented_npv * crf / unit,
                 }
             )
         )

@@ -13,13 +13,18 @@ from planner.tco import Evaluation, cumulative_costs
 SUMMARY_COLUMNS = (
     "strategy",
     "kind",
+    "view",
     "npv_usd",
-    "npv_project_usd",
-    "total_nominal_usd",
+    "institution_npv_usd",
+    "award_npv_usd",
+    "undiscounted_real_usd",
     "equivalent_annual_cost_usd",
     "cost_per_reference_hour_usd",
     "utilisation",
+    "delayed_reference_hours",
     "unserved_reference_hours",
+    "delay_cost_usd",
+    "unserved_cost_usd",
     "mean_wait_hours",
     "p95_wait_hours",
     "energy_kwh",
@@ -61,7 +66,7 @@ def yearly_by_strategy(evaluation: Evaluation) -> pd.DataFrame:
         "energy_kwh",
         "co2e_kg",
     ]
-    return cumulative_costs(evaluation.table)[columns]
+    return cumulative_costs(evaluation.table, evaluation.view)[columns]
 
 
 def evaluation_payload(
@@ -174,9 +179,7 @@ def _md_cell(value: Any) -> str:
 
 
 def _first_year_hours(evaluation: Evaluation) -> float:
-    from planner.tco import scenario_demand
-
-    return scenario_demand(evaluation.scenario).first_year_reference_hours
+    return evaluation.resolved.demand.first_year_reference_hours
 
 
 def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str:
@@ -209,7 +212,8 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         [
             "strategy",
             "npv_usd",
-            "npv_project_usd",
+            "institution_npv_usd",
+            "award_npv_usd",
             "equivalent_annual_cost_usd",
             "cost_per_reference_hour_usd",
             "utilisation",
@@ -255,7 +259,7 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         "",
         *[f"- **{b.onprem} vs {b.cloud}**: {b.explanation}" for b in break_evens],
         "",
-        "## Cash flows by year (real USD, all payers)",
+        f"## Cash flows by year (real USD, {evaluation.view} view)",
         "",
         _md_table(cash),
         "",

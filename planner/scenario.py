@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from planner import defaults
+from pricing.hardware import COTTIER_2024_ANNUAL_VALUE_DECLINE
 
 SCHEMA_VERSION = 1
 """Version of the scenario file format written by this code. [-]"""
@@ -35,6 +36,12 @@ Trend = Annotated[float, Field(gt=-1.0, le=1.0)]
 """A relative change per year, above -100 %."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MAX_MEMBERS = 11
+"""Most members of a shared cluster besides this project: the consortium game
+prices every one of the 2^(members + 1) coalitions (4,095 at 11), which keeps
+a request within seconds (methods: exact rules practical up to about 12
+players). [-]"""
 
 
 class Frozen(BaseModel):
@@ -219,6 +226,12 @@ class Site(Frozen):
     )
 
 
+MtdcKind = Literal[
+    "capex_supplies", "support", "staff", "hosting", "electricity", "cloud", "recharge"
+]
+"""Kinds of cost whose place in the F&A base (MTDC) an institution may set."""
+
+
 class Institution(Frozen):
     """Funding rules: indirect costs on services and who pays for power and space."""
 
@@ -241,6 +254,14 @@ class Institution(Frozen):
     )
     power_paid_by: Literal["project", "institution"] = Field(
         "project", description="Who pays the electricity of owned hardware. [-]"
+    )
+    mtdc_exclusions: tuple[MtdcKind, ...] = Field(
+        (),
+        description="Kinds of cost your institution keeps out of the F&A base "
+        "beyond the 2 CFR 200.1 rule (e.g. support bought with and capitalised "
+        "into the equipment, or power recovered through F&A pools rather than a "
+        "recharge): support, staff, electricity, cloud, recharge, "
+        "capex_supplies. [-]",
     )
     hosting_paid_by: Literal["project", "institution"] = Field(
         "institution",
@@ -295,8 +316,24 @@ class CloudStrategy(_StrategyBase):
         None,
         ge=0,
         le=100_000,
-        description="Accelerators committed; default: the screening-curve size "
-        "(demand exceeded 1 - discount of the hours). [-]",
+        description="Accelerators committed, a whole number of instances; "
+        "default: the screening-curve size (the capacity busy more than 1 - "
+        "discount of the hours, rounded down to whole instances). [-]",
+    )
+    accelerators_per_instance: float | None = Field(
+        None,
+        gt=0.0,
+        le=1_024.0,
+        description="Accelerators per instance of a quoted offer (commitments "
+        "are whole instances); default the catalog's, 1 for a quote. [-]",
+    )
+    power_w_per_accelerator: float | None = Field(
+        None,
+        gt=0.0,
+        le=1e5,
+        description="Measured average power per accelerator, host share "
+        "included; default the catalog server of the same accelerator at full "
+        "load. [W]",
     )
     price_change_per_year: Trend = Field(
         defaults.CLOUD_PRICE_TREND_PER_YEAR,
@@ -445,8 +482,12 @@ class OnPremStrategy(_StrategyBase):
         ge=0.0,
         description="Space/colocation per kW of peak IT power. [USD/(kW month)]",
     )
-    availability: Fraction = Field(
-        defaults.AVAILABILITY, description="Usable share of capacity. [0-1]"
+    availability: float = Field(
+        defaults.AVAILABILITY,
+        gt=0.0,
+        le=1.0,
+        description="Usable share of installed capacity after failures and "
+        "maintenance. [0-1]",
     )
     salvage: Literal["declining", "none"] = Field(
         "declining",
@@ -454,9 +495,9 @@ class OnPremStrategy(_StrategyBase):
         "or none (surplus rules). [-]",
     )
     annual_value_decline: Fraction = Field(
-        0.276,
+        COTTIER_2024_ANNUAL_VALUE_DECLINE,
         description="Value lost per year when salvage is declining (Cottier et "
-        "al. 2024: 0.14 orders of magnitude a year). [0-1]",
+        "al. 2024: 0.14 orders of magnitude a year, 27.6 %). [0-1]",
     )
     depreciation: Literal["straight_line", "declining_balance", "macrs_5"] = Field(
         "straight_line",
@@ -493,7 +534,10 @@ class SharedStrategy(OnPremStrategy):
 
     kind: Literal["shared"] = "shared"  # type: ignore[assignment]
     members: tuple[Member, ...] = Field(
-        min_length=2, description="Groups whose demand is pooled."
+        min_length=1,
+        max_length=MAX_MEMBERS,
+        description="Groups whose demand is pooled with this project's (at most "
+        f"{MAX_MEMBERS}: exact cost sharing prices all 2^n coalitions).",
     )
     burst: CloudStrategy | None = Field(
         None, description="Cloud offer for overflow; none means overflow waits."
@@ -504,6 +548,35 @@ Strategy = Annotated[
     CloudStrategy | OnPremStrategy | HybridStrategy | SharedStrategy,
     Field(discriminator="kind"),
 ]
+
+
+class Service(Frozen):
+    """What work that is not done when it arrives costs (equal service).
+
+    Every strategy is compared delivering the same demand. Work an owned cluster
+    cannot serve in the hour it arrives bursts to a cloud offer (hybrids), waits
+    for spare owned hours later in the same year at the delay cost, or, when
+    there are none, goes unserved at the unserved cost. The engine, the
+    optimiser and pooling all apply this rule.
+    """
+
+    delay_usd_per_reference_hour: float | None = Field(
+        None,
+        ge=0.0,
+        le=1_000.0,
+        description="Cost of a reference hour of work that waits for spare owned "
+        "hours later in the same year; default: the scenario's cheapest on-demand "
+        "price per reference hour (the cost of renting that work instead). "
+        "[USD/reference accelerator-h]",
+    )
+    unserved_usd_per_reference_hour: float | None = Field(
+        None,
+        ge=0.0,
+        le=1_000.0,
+        description="Cost of a reference hour of work not done within its year; "
+        "default: the scenario's cheapest on-demand price per reference hour (the "
+        "cost of buying that work elsewhere). [USD/reference accelerator-h]",
+    )
 
 
 class Scenario(Frozen):
@@ -542,6 +615,17 @@ class Scenario(Frozen):
     site: Site = Field(description="Facility of owned hardware.")
     institution: Institution = Field(
         Institution(), description="Indirect-cost and payment rules."
+    )
+    view: Literal["institution", "award"] = Field(
+        "institution",
+        description="Whose cost decides the recommendation and the optimiser: "
+        "institution (economic cost to the university: every payer, resale "
+        "credited, F&A excluded as an internal transfer) or award (what the "
+        "grant or project budget pays: its own costs plus F&A on MTDC, no resale "
+        "credit). Both views are always reported. [-]",
+    )
+    service: Service = Field(
+        Service(), description="Cost of work done late or not at all."
     )
     strategies: tuple[Strategy, ...] = Field(
         min_length=1, max_length=12, description="Strategies to compare."

@@ -24,7 +24,7 @@ SHOWN = (
     "racks",
     "carbon_price_usd_per_t",
     "min_onprem_share",
-    "delay_cost_usd_per_reference_hour",
+    "allow_unserved",
     "max_servers_per_year",
 )
 

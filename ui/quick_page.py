@@ -21,11 +21,13 @@ def _results(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object], pd.DataFrame]:
     scenario = Scenario.model_validate_json(scenario_json)
     evaluation = tco.evaluate(scenario)
-    onprem = scenario.strategies[-1]
-    on_demand = scenario.strategies[0]
+    onprem = scenario.strategies[-1].name
+    on_demand = scenario.strategies[0].name
     found = breakeven.break_even(scenario, onprem, on_demand, evaluation=evaluation)
-    curves = breakeven.screening_curves(scenario, onprem, on_demand)
-    cumulative = tco.cumulative_costs(evaluation.table)
+    curves = breakeven.screening_curves(
+        scenario, onprem, on_demand, resolved=evaluation.resolved
+    )
+    cumulative = tco.cumulative_costs(evaluation.table, scenario.view)
     return evaluation.summary, cumulative, found.as_dict(), curves
 
 

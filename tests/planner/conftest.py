@@ -25,7 +25,9 @@ def screening_scenario(
     """Methods notes 1.2: capex $30k/GPU, L = 5, phi = 10 %/y, m = 0.7 kW x 1.3 PUE
     x $0.10/kWh = $0.091/GPU-h, idle power folded into phi (so zero here), cloud
     price p_c = k x capex / (8760 L). Availability 1, no staff, hosting or resale,
-    no price trends: exactly the closed form's assumptions."""
+    no price trends: exactly the closed form's assumptions. With F&A the closed
+    form charges it on cloud only, so the scenario is in the award view with
+    support and power kept out of MTDC."""
     price = (
         cloud_usd_per_gpu_hour
         if cloud_usd_per_gpu_hour is not None
@@ -63,6 +65,7 @@ def screening_scenario(
     return scenario_from_dict(
         {
             "name": "screening curve (methods notes 1.2)",
+            "view": "award" if indirect else "institution",
             "horizon_years": lifetime,
             "real_discount_rate": rate,
             "demand": {
@@ -80,6 +83,7 @@ def screening_scenario(
                 "indirect_cost_rate": indirect,
                 "cloud_exempt_from_indirect": indirect == 0.0,
                 "equipment_threshold_usd": 10_000.0,
+                "mtdc_exclusions": ["support", "electricity"],
             },
             "strategies": [onprem, cloud, *extra_strategies],
         }
@@ -89,3 +93,11 @@ def screening_scenario(
 @pytest.fixture
 def screening():
     return screening_scenario
+
+
+def owned_and_cloud(scenario, owned=0, cloud=1):
+    """The resolved scenario and two of its strategies (by position)."""
+    from planner.resolve import resolve
+
+    resolved = resolve(scenario)
+    return resolved, resolved.strategies[owned], resolved.strategies[cloud]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from planner import breakeven, tco
 from planner.scenario import load_scenario
-from tests.planner.conftest import screening_scenario
+from tests.planner.conftest import owned_and_cloud, screening_scenario
 
 # Methods notes 1.2, worked values (capex $30k/GPU, L = 5, phi = 10 %, m =
 # $0.091/GPU-h), printed to three decimals: tolerance half a unit of the last digit.
@@ -29,8 +29,10 @@ METHODS_1_2 = [
 @pytest.mark.parametrize(("k", "rate", "fa", "expected"), METHODS_1_2)
 def test_break_even_utilisation_matches_methods_table(k, rate, fa, expected):
     scenario = screening_scenario(cloud_multiple=k, rate=rate, indirect=fa)
-    own, rent = scenario.strategies[:2]
-    u, status = breakeven.break_even_utilisation(scenario, own, rent)
+    resolved, own, rent = owned_and_cloud(scenario)
+    u, status = breakeven.break_even_utilisation(
+        resolved, own, rent, view=scenario.view
+    )
     assert status == "crosses"
     assert u == pytest.approx(expected, abs=5e-4)
 
@@ -39,18 +41,20 @@ def test_break_even_utilisation_matches_methods_table(k, rate, fa, expected):
 def test_k_one_and_a_half_never_buys(rate):
     # Methods notes 1.2: k = 1.5 without F&A gives u* > 1 ("never buy").
     scenario = screening_scenario(cloud_multiple=1.5, rate=rate)
-    own, rent = scenario.strategies[:2]
-    assert breakeven.break_even_utilisation(scenario, own, rent) == (None, "never")
+    resolved, own, rent = owned_and_cloud(scenario)
+    result = breakeven.break_even_utilisation(resolved, own, rent, view="institution")
+    assert result == (None, "never")
 
 
 def test_naive_fifty_percent_without_opex_or_discounting():
     # Methods notes 1.2: "Cloud = 2x hardware", r = 0, phi = 0, m = 0 -> u* = 50 %.
     scenario = screening_scenario(cloud_multiple=2, phi=0.0, energy=False)
-    own, rent = scenario.strategies[:2]
-    u, _ = breakeven.break_even_utilisation(scenario, own, rent)
+    resolved, own, rent = owned_and_cloud(scenario)
+    u, _ = breakeven.break_even_utilisation(resolved, own, rent, view="institution")
     assert u == pytest.approx(0.5, abs=1e-9)
-    result = breakeven.break_even(scenario, own, rent)
-    # Before opex, break-even utilisation = 1 / premium (DESIGN.md).
+    result = breakeven.break_even(scenario, "own", "rent")
+    # Before opex, break-even utilisation = 1 / premium (DESIGN.md), and the
+    # premium is Cottier et al. 2024's: cloud price over amortised hardware.
     assert result.cloud_premium == pytest.approx(2.0, rel=1e-9)
 
 
@@ -69,8 +73,8 @@ def test_methods_1_3_on_prem_versus_on_demand(price, fa, expected):
     scenario = screening_scenario(
         capex_per_gpu_usd=45_000.0, cloud_usd_per_gpu_hour=price, rate=0.05, indirect=fa
     )
-    own, rent = scenario.strategies[:2]
-    u, _ = breakeven.break_even_utilisation(scenario, own, rent)
+    resolved, own, rent = owned_and_cloud(scenario)
+    u, _ = breakeven.break_even_utilisation(resolved, own, rent, view=scenario.view)
     assert u == pytest.approx(expected, abs=5e-3)  # printed to two decimals
 
 
@@ -100,15 +104,21 @@ def _with_commitment(fa):
 def test_reserved_beats_on_prem_at_every_use_without_fa():
     # Methods notes 1.3: p_od = $2.50, no F&A: "reserved always cheaper".
     scenario = _with_commitment(0.0)
-    own, reserved = scenario.strategies[0], scenario.strategies[2]
-    assert breakeven.break_even_utilisation(scenario, own, reserved) == (None, "never")
+    resolved, own, reserved = owned_and_cloud(scenario, 0, 2)
+    result = breakeven.break_even_utilisation(
+        resolved, own, reserved, view=scenario.view
+    )
+    assert result == (None, "never")
 
 
 def test_on_prem_dominates_reserved_with_fa():
     # Methods notes 1.3: p_od = $2.50 with 55 % F&A: "on-prem dominates reserved".
     scenario = _with_commitment(0.55)
-    own, reserved = scenario.strategies[0], scenario.strategies[2]
-    assert breakeven.break_even_utilisation(scenario, own, reserved) == (None, "always")
+    resolved, own, reserved = owned_and_cloud(scenario, 0, 2)
+    result = breakeven.break_even_utilisation(
+        resolved, own, reserved, view=scenario.view
+    )
+    assert result == (None, "always")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -119,15 +129,16 @@ def test_on_prem_dominates_reserved_with_fa():
 )
 def test_npvs_agree_at_the_reported_break_even(k, rate, fa):
     scenario = screening_scenario(cloud_multiple=k, rate=rate, indirect=fa)
-    own, rent = scenario.strategies[:2]
-    u, status = breakeven.break_even_utilisation(scenario, own, rent)
+    resolved, own, rent = owned_and_cloud(scenario)
+    view = scenario.view
+    u, status = breakeven.break_even_utilisation(resolved, own, rent, view=view)
     if status != "crosses":
         return
     capacity = 8.0
     levels = np.full((1, scenario.horizon_years, 1), u * capacity)
     hours = np.array([8760.0])
-    owned = breakeven.npv_batch_usd(own, scenario, levels, hours)[0]
-    rented = breakeven.npv_batch_usd(rent, scenario, levels, hours)[0]
+    owned = breakeven.npv_batch_usd(own, resolved, levels, hours, view=view)[0]
+    rented = breakeven.npv_batch_usd(rent, resolved, levels, hours, view=view)[0]
     assert rented == pytest.approx(owned, rel=1e-6)
 
 
@@ -135,16 +146,17 @@ def test_npvs_agree_at_the_reported_break_even(k, rate, fa):
 @given(k=st.floats(1.5, 6.0), rate=st.floats(0.0, 0.1))
 def test_onprem_cost_per_delivered_hour_falls_with_utilisation(k, rate):
     scenario = screening_scenario(cloud_multiple=k, rate=rate)
-    own, rent = scenario.strategies[:2]
-    sweep = breakeven.utilisation_sweep(scenario, own, rent, points=21).iloc[1:]
+    resolved, own, rent = owned_and_cloud(scenario)
+    sweep = breakeven.utilisation_sweep(
+        resolved, own, rent, view="institution", points=21
+    ).iloc[1:]
     per_hour = sweep["npv_onprem_usd"] / sweep["utilisation"]
     assert (np.diff(per_hour.to_numpy()) <= 1e-9).all()
 
 
 def test_break_even_year_is_never_an_answer_not_nan(screening):
     scenario = screening(cloud_multiple=1.2, rate=0.05)
-    own, rent = scenario.strategies[:2]
-    result = breakeven.break_even(scenario, own, rent)
+    result = breakeven.break_even(scenario, "own", "rent")
     assert result.year is None
     assert "never" in result.explanation
     assert result.utilisation is None
@@ -153,8 +165,7 @@ def test_break_even_year_is_never_an_answer_not_nan(screening):
 
 def test_price_multiplier_ties_the_npvs(screening):
     scenario = screening(cloud_multiple=3.0, rate=0.03, demand_hours=50_000.0)
-    own, rent = scenario.strategies[:2]
-    result = breakeven.break_even(scenario, own, rent)
+    result = breakeven.break_even(scenario, "own", "rent")
     assert result.price_multiplier is not None
     scaled = screening(
         cloud_multiple=3.0 * result.price_multiplier, rate=0.03, demand_hours=50_000.0

@@ -129,7 +129,10 @@ def test_scenario_new_writes_a_preset_that_evaluates(capsys, tmp_path):
         "name",
         "kind",
         "npv_usd",
-        "total_nominal_usd",
+        "undiscounted_real_usd",
+        "delayed_reference_hours",
+        "delay_cost_usd",
+        "unserved_cost_usd",
         "equivalent_annual_cost_usd",
         "cost_per_reference_hour_usd",
         "utilisation",
@@ -272,7 +275,8 @@ def test_optimise_json_has_the_documented_shape(capsys):
         "co2e_kg",
         "purchases",
         "commitments",
-        "burst_hours_by_year",
+        "served",
+        "options_considered",
         "binding",
         "pareto",
     } <= set(payload)
@@ -283,7 +287,11 @@ def test_optimise_infeasible_budget_names_the_limit_and_exits_2(capsys, tmp_path
 
     path = str(resources.files("planner").joinpath("presets/grant.yaml"))
     options = tmp_path / "limits.yaml"
-    options.write_text("allow_cloud: false\ncapital_budget_usd_per_year: 100000\n")
+    options.write_text(
+        "allow_cloud: false\n"
+        "allow_unserved: false\n"
+        "capital_budget_usd_per_year: 100000\n"
+    )
     status, out, err = run(capsys, "optimise", path, "--options", str(options))
     assert status == 2
     assert out == ""

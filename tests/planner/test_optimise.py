@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 
 from planner import breakeven, demand, tco
 from planner import optimise as opt
+from planner.optimise.build import USD_PER_SOLVER_UNIT
+from planner.optimise.inputs import block_curve
+from planner.resolve import resolve
 from planner.scenario import (
-    CloudStrategy,
     HybridStrategy,
     OnPremStrategy,
     replace,
@@ -31,7 +33,7 @@ from planner.scenario import (
     scenario_from_yaml,
 )
 from pricing.units import HOURS_PER_YEAR
-from tests.planner.conftest import screening_scenario
+from tests.planner.conftest import owned_and_cloud, screening_scenario
 
 EXACT = 1e-9
 """Solver objective against its own re-evaluation: the same flows summed in
@@ -40,6 +42,10 @@ another order, so only floating-point rounding separates them."""
 SOLVER = 1e-7
 """Two solves or a solve against the engine's hourly dispatch: HiGHS' primal
 feasibility tolerance (1e-7) bounds the difference."""
+
+TIE = 1e-8
+"""Two plans whose costs tie up to the serve-on-tie tie-break (a millionth of a
+dollar per reference hour, planner.costing.SERVE_ON_TIE_USD_PER_REFERENCE_HOUR)."""
 
 TIGHT_GAP = 1e-9
 """mip_rel_gap for comparisons with enumeration: the optimum, not within 0.01 %."""
@@ -83,15 +89,19 @@ def solve_checked(scenario, options):
     assert np.all(x <= final.var_ub + 1e-9)
     assert opt.check_solution(final, x) == []
     # The solver's objective is what the plan reports.
-    assert float(final.c @ x) * opt.USD_PER_SOLVER_UNIT == pytest.approx(
-        plan.objective_usd, rel=EXACT
+    # ... plus the serve-on-tie tie-break on unserved work, discounted.
+    unserved = x[final.index["unserved"]]
+    discount = final.inputs.discount[1 : unserved.size + 1]
+    tie_break = float(unserved @ discount) * 8760 * 1e-6
+    assert float(final.c @ x) * USD_PER_SOLVER_UNIT == pytest.approx(
+        plan.objective_usd + tie_break, rel=EXACT
     )
     # Re-evaluated with the engine's ledgers, the plan costs the same.
     evaluation = opt.evaluate_plan(scenario, plan)
     assert evaluation.objective_usd == pytest.approx(plan.objective_usd, rel=EXACT)
     assert evaluation.npv_usd == pytest.approx(plan.npv_usd, rel=EXACT)
     assert evaluation.co2e_kg == pytest.approx(plan.co2e_kg, rel=EXACT)
-    # Every reference hour of demand is served by some source.
+    # Every reference hour of demand is served by some source, or unserved.
     demand_hours = tco.scenario_demand(scenario).levels.sum()
     assert plan.served["reference_hours"].sum() == pytest.approx(
         demand_hours, rel=SOLVER
@@ -103,9 +113,7 @@ def solve_checked(scenario, options):
 
 
 def test_optimise_plan_is_feasible_and_costs_what_the_solver_says(department):
-    options = opt.OptimiseOptions(
-        server_specs=("8xH100-SXM", "8xB200"), blocks_per_year=12
-    )
+    options = opt.OptimiseOptions(server_specs=("8xH100-SXM", "8xB200"))
     plan = solve_checked(department, options)
     assert plan.status == "optimal"
     assert plan.mip_gap <= options.mip_rel_gap
@@ -125,11 +133,13 @@ def test_optimise_matches_screening_curve_on_a_single_continuous_year():
         base.demand, shape={"kind": "synthetic", "peak_to_mean": 2.5, "seed": 3}
     )
     scenario = replace(base, demand=shaped)
-    onprem, cloud = scenario.strategies
-    share, status = breakeven.break_even_utilisation(scenario, onprem, cloud)
+    resolved, onprem, cloud = owned_and_cloud(scenario)
+    share, status = breakeven.break_even_utilisation(
+        resolved, onprem, cloud, view="institution"
+    )
     assert status == "crosses"
     options = opt.OptimiseOptions(
-        continuous=True, blocks_per_year=8760, commitment_terms=(), allow_spot=False
+        continuous=True, commitment_terms=(), allow_spot=False
     )
     plan = solve_checked(scenario, options)
     spec = opt.build_problem(scenario, options).inputs.specs[0]
@@ -145,16 +155,14 @@ def test_optimise_matches_screening_curve_on_a_single_continuous_year():
 
 
 def test_optimise_equals_engine_hybrid_on_the_hourly_curve(department):
-    # 8760 blocks are the hourly curve itself; the optimum (servers bought in
-    # year 0, on-demand overflow) is a hybrid strategy the engine can evaluate.
+    # The exact curve is the hourly demand itself; the optimum (servers bought
+    # in year 0, on-demand overflow) is a hybrid strategy the engine evaluates.
     scenario = small_department(department, horizon=1)
-    options = opt.OptimiseOptions(
-        blocks_per_year=8760, allow_spot=False, commitment_terms=()
-    )
+    options = opt.OptimiseOptions(allow_spot=False, commitment_terms=())
     plan = solve_checked(scenario, options)
     servers = int(plan.purchases["servers"].sum())
     assert servers >= 1
-    template = opt.build_problem(scenario, options).inputs.specs[0].template
+    template = scenario.strategies[1]
     cloud = scenario.strategies[0]
     hybrid = HybridStrategy.model_validate(
         template.model_dump()
@@ -170,14 +178,11 @@ def test_optimise_equals_engine_hybrid_on_the_hourly_curve(department):
 
 def test_optimise_never_worse_than_engine_grid(department):
     scenario = small_department(department, horizon=3)
-    # Free deferral within the year is the engine's "wait" for owned clusters.
-    options = opt.OptimiseOptions(
-        allow_spot=False,
-        commitment_terms=(),
-        delay_cost_usd_per_reference_hour=0.0,
-    )
+    # Free deferral within the year: the engine's "wait" for owned clusters.
+    scenario = replace(scenario, service={"delay_usd_per_reference_hour": 0.0})
+    options = opt.OptimiseOptions(allow_spot=False, commitment_terms=())
     plan = solve_checked(scenario, options)
-    template = opt.build_problem(scenario, options).inputs.specs[0].template
+    template = scenario.strategies[1]
     cloud = scenario.strategies[0]
     grid = [cloud]
     for servers in range(1, 9):
@@ -195,21 +200,21 @@ def test_optimise_never_worse_than_engine_grid(department):
     served = summary[summary["unserved_reference_hours"] <= 1e-6]
     assert len(served) >= 10  # cloud, every hybrid, and owned clusters large enough
     best = float(served["npv_usd"].min())
-    # The plan's own (block) cost can only be lower than any grid point's.
+    # The plan's exact cost can only be lower than any grid point's, and the
+    # engine's every strategy at equal service too (npv_usd includes the cost
+    # of work left unserved).
     assert plan.npv_usd <= best * (1 + EXACT)
-    # Dispatched hour by hour, it stays within the load-duration block error,
-    # which is itself small (24 blocks per year).
+    assert plan.npv_usd <= float(summary["npv_usd"].min()) * (1 + EXACT)
+    # Dispatched hour by hour the exact plan costs what the solver says.
     hourly = opt.evaluate_plan(scenario, plan, hourly=True)
-    assert hourly.unserved_reference_hours == pytest.approx(0.0, abs=1e-6)
-    assert hourly.npv_usd <= best * (1 + 2e-3)
-    assert abs(hourly.npv_usd - plan.npv_usd) <= 2e-3 * plan.npv_usd
+    assert hourly.npv_usd == pytest.approx(plan.npv_usd, rel=SOLVER)
 
 
 def test_brute_force_agrees_on_tiny_instance(grant):
     scenario = replace(grant, horizon_years=2)
     options = opt.OptimiseOptions(
         server_specs=("8xA100-80GB",),
-        cloud_offer="AWS p4de on-demand",
+        cloud_offers=("AWS p4de on-demand",),
         commitment_terms=(1,),
         blocks_per_year=6,
         mip_rel_gap=TIGHT_GAP,
@@ -221,11 +226,14 @@ def test_brute_force_agrees_on_tiny_instance(grant):
 
 
 def test_brute_force_agrees_without_cloud_and_with_deferral(grant):
-    scenario = replace(grant, horizon_years=2)
+    scenario = replace(
+        grant,
+        horizon_years=2,
+        service={"delay_usd_per_reference_hour": 0.5},
+    )
     options = opt.OptimiseOptions(
         server_specs=("8xA100-80GB", "4xL40S"),
         allow_cloud=False,
-        delay_cost_usd_per_reference_hour=0.5,
         blocks_per_year=6,
         mip_rel_gap=TIGHT_GAP,
     )
@@ -235,10 +243,11 @@ def test_brute_force_agrees_without_cloud_and_with_deferral(grant):
     assert plan.deferred["reference_hours"].sum() > 0
 
 
-def random_scenario(hours, peak, rate, price, horizon, spec):
+def random_scenario(hours, peak, rate, price, horizon, spec, delay=None):
     return scenario_from_dict(
         {
             "name": "random",
+            "service": {"delay_usd_per_reference_hour": delay},
             "horizon_years": horizon,
             "real_discount_rate": rate,
             "demand": {
@@ -253,6 +262,7 @@ def random_scenario(hours, peak, rate, price, horizon, spec):
                     "accelerator_model": "A100-80GB-SXM4",
                     "usd_per_accelerator_hour": price,
                     "spot_usd_per_accelerator_hour": 0.45 * price,
+                    "accelerators_per_instance": 4,
                 },
                 {"kind": "onprem", "name": "own", "server": spec, "servers": 1},
             ],
@@ -274,11 +284,9 @@ def random_scenario(hours, peak, rate, price, horizon, spec):
 def test_milp_matches_brute_force(
     hours, peak, rate, price, horizon, spec, terms, delay
 ):
-    scenario = random_scenario(hours, peak, rate, price, horizon, spec)
+    scenario = random_scenario(hours, peak, rate, price, horizon, spec, delay)
     options = opt.OptimiseOptions(
         commitment_terms=terms,
-        delay_cost_usd_per_reference_hour=delay,
-        commitment_unit_accelerators=4,
         blocks_per_year=4,
         mip_rel_gap=TIGHT_GAP,
     )
@@ -292,10 +300,11 @@ def test_milp_matches_brute_force(
 
 @pytest.fixture(scope="module")
 def owned_case(department):
-    """Three years where buying B200 servers wins; the free plan as reference."""
+    """Three years where buying B200 servers wins over renting p5 on demand
+    (commitments, which would win, are not offered); the free plan as reference."""
     scenario = small_department(department, horizon=3)
     options = opt.OptimiseOptions(
-        server_specs=("8xB200",), allow_spot=False, blocks_per_year=12
+        server_specs=("8xB200",), allow_spot=False, commitment_terms=()
     )
     return scenario, options, opt.optimise(scenario, options)
 
@@ -317,8 +326,9 @@ def test_limit_binds_with_non_negative_shadow_price(owned_case, limit):
     name = next(iter(limit))
     rows = plan.binding[plan.binding["constraint"] == name]
     assert not rows.empty
-    # A limit can only make the plan dearer, and relaxing it can only help.
-    assert plan.objective_usd >= free.objective_usd * (1 - EXACT)
+    # A limit can only make the plan dearer, and relaxing it can only help (to
+    # the serve-on-tie tie-break of a millionth of a dollar per reference hour).
+    assert plan.objective_usd >= free.objective_usd * (1 - TIE)
     assert (rows["shadow_price"] >= 0).all()
     assert (rows["removal_saves_usd"] >= 0).all()
     saved = plan.objective_usd - free.objective_usd
@@ -332,7 +342,9 @@ def test_total_budget_at_the_free_plans_spend_is_reported_binding(owned_case):
     # is either slack, exactly tight, or infeasible (tested below): set it tight.
     scenario, options, free = owned_case
     costs = free.costs
-    spend = costs[(costs["payer"] == "project") & (costs["category"] != "salvage")]
+    spend = costs[
+        (costs["payer"] == "project") & ~costs["category"].isin(["salvage", "recharge"])
+    ]
     plan = solve_checked(
         scenario, replace(options, total_budget_usd=spend["cost_usd"].sum() + 0.5)
     )
@@ -347,14 +359,16 @@ def test_total_budget_at_the_free_plans_spend_is_reported_binding(owned_case):
 
 @pytest.mark.parametrize(
     ("limit", "step"),
-    [("capital_budget_usd_per_year", 10_000.0), ("carbon_cap_co2e_kg_per_year", 5.0)],
+    [("capital_budget_usd_per_year", 1_000.0), ("carbon_cap_co2e_kg_per_year", 5.0)],
 )
 def test_shadow_price_is_the_slope_of_the_relaxed_cost(owned_case, limit, step):
     # In the continuous problem the dual is the derivative of the optimum with
     # respect to the limit: raising the limit by a small `step` (inside one
     # linear piece of the value function) saves shadow x step.
     scenario, options, _ = owned_case
-    relaxed = replace(options, continuous=True)
+    # Twelve load-duration blocks: the value function's linear pieces are long
+    # (the exact hourly curve changes slope at every hour's level).
+    relaxed = replace(options, continuous=True, blocks_per_year=12)
     value = {"capital_budget_usd_per_year": 150_000.0}.get(limit, 35_000.0)
     plan = opt.optimise(scenario, replace(relaxed, **{limit: value}))
     looser = opt.optimise(scenario, replace(relaxed, **{limit: value + step}))
@@ -368,7 +382,7 @@ def test_shadow_price_is_the_slope_of_the_relaxed_cost(owned_case, limit, step):
 
 def test_infeasible_budget_names_the_limit_and_the_amount(grant):
     options = opt.OptimiseOptions(
-        allow_cloud=False, capital_budget_usd_per_year=100_000.0, blocks_per_year=12
+        allow_cloud=False, allow_unserved=False, capital_budget_usd_per_year=100_000.0
     )
     with pytest.raises(opt.InfeasiblePlanError) as caught:
         opt.optimise(grant, options)
@@ -387,14 +401,16 @@ def test_infeasible_budget_names_the_limit_and_the_amount(grant):
 
 
 def test_infeasible_without_any_source_says_so(grant):
-    options = opt.OptimiseOptions(allow_cloud=False, server_specs=())
+    options = opt.OptimiseOptions(
+        allow_cloud=False, server_specs=(), allow_unserved=False
+    )
     with pytest.raises(opt.InfeasiblePlanError, match="nothing can serve"):
         opt.optimise(grant, options)
 
 
 def test_infeasible_carbon_cap_reports_each_year(grant):
     options = opt.OptimiseOptions(
-        allow_cloud=False, carbon_cap_co2e_kg_per_year=1_000.0, blocks_per_year=12
+        allow_cloud=False, allow_unserved=False, carbon_cap_co2e_kg_per_year=1_000.0
     )
     with pytest.raises(opt.InfeasiblePlanError) as caught:
         opt.optimise(grant, options)
@@ -409,7 +425,7 @@ def test_infeasible_carbon_cap_reports_each_year(grant):
 
 def test_pareto_frontier_is_monotone_with_non_negative_prices(grant):
     # Spot (off by default) gives the grant a cheaper, dirtier end of the frontier.
-    options = opt.OptimiseOptions(blocks_per_year=12, allow_spot=True)
+    options = opt.OptimiseOptions(allow_spot=True)
     frontier = opt.pareto_frontier(grant, options, points=6)
     cheapest = opt.optimise(grant, options)
     assert len(frontier) == 6
@@ -428,30 +444,40 @@ def test_pareto_frontier_is_monotone_with_non_negative_prices(grant):
     assert (slopes >= -1e-6).all()
 
 
-def test_pareto_rejects_fewer_than_two_points(grant):
+def test_pareto_rejects_fewer_than_two_points_and_too_many(grant):
     with pytest.raises(ValueError, match="points"):
         opt.pareto_frontier(grant, points=1)
+    with pytest.raises(ValueError, match="points"):
+        opt.pareto_frontier(grant, points=opt.MAX_PARETO_POINTS + 1)
 
 
 # --- outputs, conventions and inputs --------------------------------------------------
 
 
 def test_plan_tables_json_and_summary(grant):
-    plan = opt.optimise(grant, opt.OptimiseOptions(blocks_per_year=12), pareto_points=3)
+    plan = opt.optimise(grant, opt.OptimiseOptions(), pareto_points=3)
     data = json.loads(json.dumps(plan.as_json()))
     for key in (
         "status",
+        "view",
         "npv_usd",
         "co2e_kg",
+        "options_considered",
         "purchases",
         "commitments",
-        "burst_hours_by_year",
+        "served",
+        "unserved_reference_hours",
         "binding",
         "pareto",
     ):
         assert key in data
     assert {"co2e_kg", "npv_usd", "carbon_price_usd_per_t"} <= set(data["pareto"][0])
-    assert len(data["burst_hours_by_year"]) == grant.horizon_years
+    # Every cloud offer of the scenario is an option (two AWS strategies name the
+    # same p4de offer: one option).
+    assert data["options_considered"]["cloud_offers"] == [
+        "AWS p4de on-demand",
+        "Lambda 8x A100 via CloudBank (no F&A)",
+    ]
     assert list(plan.purchases.columns) == ["year", "calendar_year", "spec", "servers"]
     assert list(plan.costs_by_year.columns) == [
         "year",
@@ -474,7 +500,6 @@ def test_no_annuity_past_the_horizon(grant):
         server_specs=("8xA100-80GB",),
         allow_cloud=False,
         purchase_years=(0, 1),
-        blocks_per_year=6,
     )
     plan = opt.optimise(scenario, options)
     costs = plan.costs
@@ -490,7 +515,7 @@ def test_no_annuity_past_the_horizon(grant):
 def test_commitments_come_in_whole_instances(department):
     plan = opt.optimise(
         small_department(department, horizon=3),
-        opt.OptimiseOptions(server_specs=(), allow_spot=False, blocks_per_year=12),
+        opt.OptimiseOptions(server_specs=(), allow_spot=False),
     )
     assert not plan.commitments.empty
     # p5.48xlarge: 8 H100 per instance.
@@ -502,8 +527,8 @@ def test_options_reject_repeats_and_bad_years(grant):
         opt.OptimiseOptions(server_specs=("8xB200", "8xB200"))
     with pytest.raises(ValueError, match="purchase_years"):
         opt.build_problem(grant, opt.OptimiseOptions(purchase_years=(5,)))
-    with pytest.raises(ValueError, match="cloud_offer"):
-        opt.build_problem(grant, opt.OptimiseOptions(cloud_offer="nope"))
+    with pytest.raises(ValueError, match="cloud_offers"):
+        opt.build_problem(grant, opt.OptimiseOptions(cloud_offers=("nope",)))
     with pytest.raises(ValueError, match="racks"):
         opt.build_problem(
             grant,
@@ -515,26 +540,32 @@ def test_options_reject_repeats_and_bad_years(grant):
         opt.OptimiseOptions.model_validate({"blocks": 3})
 
 
-def test_default_specs_and_offer_come_from_the_scenario(department):
-    resolved = opt.resolved_options(department, opt.OptimiseOptions())
-    assert resolved.server_specs == ("8xH100-SXM",)
-    assert resolved.cloud_offer == "AWS p5 on-demand"
+def test_default_specs_and_offers_come_from_the_scenario(department):
+    problem = opt.build_problem(department, opt.OptimiseOptions())
+    considered = problem.inputs.options_considered()
+    assert considered["server_specs"] == ["8xH100-SXM"]
+    # Every cloud strategy and burst, the same offer once.
+    assert considered["cloud_offers"] == [
+        "AWS p5 on-demand",
+        "Lambda 8x H100 on-demand",
+    ]
     lone = replace(department, strategies=[department.strategies[0]])
-    assert opt.resolved_options(lone, opt.OptimiseOptions()).server_specs == (
-        opt.DEFAULT_SERVER_SPEC,
-    )
+    lone_problem = opt.build_problem(lone, opt.OptimiseOptions())
+    assert lone_problem.inputs.options_considered()["server_specs"] == [
+        opt.DEFAULT_SERVER_SPEC
+    ]
+    every = opt.build_problem(department, opt.OptimiseOptions(server_specs="all"))
+    servers = resolve(department).catalog.frame("servers")
+    # Every catalog server that can be priced; one without a throughput figure
+    # (the 2019 GTX 1080 Ti node) is left out and says so.
+    assert len(every.inputs.specs) == len(servers) - 1
+    assert any("8xGTX1080Ti-2019 left out" in note for note in every.inputs.notes)
 
 
-def test_block_demand_keeps_the_peak_and_the_energy(department):
-    levels, hours = opt.block_demand(department, 24)
+def test_block_curve_keeps_the_peak_and_the_energy(department):
     hourly = tco.scenario_demand(department).levels
-    assert hours.sum() == HOURS_PER_YEAR
-    assert levels[:, 0] == pytest.approx(hourly.max(axis=1))
-    assert (levels * hours).sum(axis=1) == pytest.approx(hourly.sum(axis=1))
-    assert math.isclose(hours[0], 1.0)
-
-
-def test_library_cloud_strategy_type_is_reused(department):
-    problem = opt.build_problem(department, opt.OptimiseOptions(blocks_per_year=4))
-    assert isinstance(problem.inputs.cloud.strategy, CloudStrategy)
-    assert problem.inputs.cloud.strategy.purchase == "on_demand"
+    curve = block_curve(hourly, 24)
+    assert curve.hours.sum() == HOURS_PER_YEAR
+    assert curve.levels[:, 0] == pytest.approx(hourly.max(axis=1))
+    assert (curve.levels * curve.hours).sum(axis=1) == pytest.approx(hourly.sum(axis=1))
+    assert math.isclose(curve.hours[0], 1.0)

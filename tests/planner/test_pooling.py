@@ -1,5 +1,6 @@
 """Consortium cost games and allocations: textbook games, published numbers, engine."""
 
+from dataclasses import replace as dc_replace
 from itertools import combinations
 
 import numpy as np
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from planner import breakeven, pooling, tco
+from planner import pooling, tco
+from planner.resolve import ResolvedCloudStrategy, resolve
 from planner.scenario import load_scenario, replace
 
 PRESET = "planner/presets/consortium.yaml"
@@ -415,45 +417,69 @@ def game(preset):
     return pooling.consortium_game(preset, SHARED)
 
 
-def _best_engine_npv(strategy, scenario, levels, servers_max):
-    """Cheapest option by the engine itself, on full hourly demand."""
+def _engine_npv(strategy, resolved, levels):
+    """Comparable NPV by the engine itself, on full hourly demand."""
     hours = np.ones(levels.shape[-1])
-    options = [
-        breakeven.npv_batch_usd(replace(strategy, servers=k), scenario, levels, hours)[
-            0
-        ]
-        for k in range(servers_max + 1)
-    ]
-    if strategy.burst is not None:
-        options.append(
-            breakeven.npv_batch_usd(strategy.burst, scenario, levels, hours)[0]
-        )
-    return min(options)
+    ledger, _ = tco.strategy_ledger(
+        strategy, resolved, levels, hours, sizing_hourly=levels[0, 0]
+    )
+    return float(ledger.cost_usd(resolved.scenario.view)[0] @ resolved.discount)
+
+
+def _best_engine_npv(scenario, levels, servers_max):
+    """Cheapest option by the engine on full hourly demand: own k servers, k
+    servers bursting on demand to each cloud offer, or renting from each cloud
+    strategy (the options the game promises)."""
+    resolved = resolve(scenario)
+    shared = next(s for s in resolved.strategies if getattr(s, "members", ()))
+    clouds = [s for s in resolved.strategies if isinstance(s, ResolvedCloudStrategy)]
+    if shared.burst is not None:
+        clouds.append(shared.burst)
+    options = [_engine_npv(cloud, resolved, levels) for cloud in clouds]
+    for k in range(servers_max + 1):
+        own = dc_replace(shared, servers=float(k), burst=None, members=())
+        options.append(_engine_npv(own, resolved, levels))
+        for cloud in clouds:
+            burst = dc_replace(cloud, purchase="on_demand", committed_accelerators=None)
+            hybrid = dc_replace(own, burst=burst)
+            options.append(_engine_npv(hybrid, resolved, levels))
+    alone = [_engine_npv(c, resolved, levels) for c in clouds]
+    return min(options), min(alone, default=float("inf"))
 
 
 def test_player_demands_pool_as_the_engine_does(preset):
     demands = pooling.player_demands(preset, SHARED)
     assert list(demands) == ["This project", "Linguistics", "Astronomy"]
-    pooled = tco._shared_pool(preset.strategies[2], preset).levels
-    np.testing.assert_allclose(sum(demands.values()), pooled, rtol=1e-12)
+    resolved = resolve(preset)
+    pooled, _ = tco.strategy_levels(resolved.strategy(SHARED), resolved)
+    np.testing.assert_allclose(sum(demands.values()), pooled[0], rtol=1e-12)
 
 
 def test_consortium_standalone_costs_equal_engine_npv(preset, game):
-    strategy = preset.strategies[2]
     demands = pooling.player_demands(preset, SHARED)
     for player, levels in demands.items():
-        expected = _best_engine_npv(strategy, preset, levels[None], game.servers + 6)
+        expected, cloud = _best_engine_npv(preset, levels[None], game.servers + 3)
         assert game.costs_usd[frozenset({player})] == pytest.approx(expected, rel=1e-9)
+        # Renting alone is always an option: no coalition pays more.
+        assert game.costs_usd[frozenset({player})] <= cloud * (1 + 1e-12)
 
 
 def test_consortium_grand_coalition_equals_engine_npv(preset, game):
-    strategy = preset.strategies[2]
-    pooled = tco._shared_pool(strategy, preset).levels[None]
-    expected = _best_engine_npv(strategy, preset, pooled, game.servers + 6)
+    resolved = resolve(preset)
+    pooled, _ = tco.strategy_levels(resolved.strategy(SHARED), resolved)
+    expected, _ = _best_engine_npv(preset, pooled, game.servers + 3)
     assert game.grand_coalition_cost_usd == pytest.approx(expected, rel=1e-9)
     # Searching the size never does worse than the preset's own 4 servers.
-    configured = breakeven.npv_batch_usd(strategy, preset, pooled, np.ones(8760))[0]
+    configured = _engine_npv(resolved.strategy(SHARED), resolved, pooled)
     assert game.grand_coalition_cost_usd <= configured
+
+
+def test_no_coalition_pays_more_than_its_cheapest_cloud_offer(game):
+    plans = game.plans
+    assert (plans["cost_usd"] <= plans["cloud_alone_usd"] * (1 + 1e-12)).all()
+    assert set(plans["option"]) <= {"own", "hybrid"} | {
+        option for option in plans["option"] if option.startswith("cloud:")
+    }
 
 
 def test_consortium_pooling_saves_on_the_preset(game):
@@ -465,12 +491,15 @@ def test_consortium_pooling_saves_on_the_preset(game):
 
 
 def test_growth_shortcut_matches_sorting_every_year(preset):
+    from planner.pooling import game as games
+    from planner.pooling.rules import _membership
+
     demands = np.stack(list(pooling.player_demands(preset, SHARED).values()))
-    masks = pooling._membership(3)[1:]
+    masks = _membership(3)[1:]
     caps = np.outer(np.arange(5), np.full(demands.shape[1], 24.6))
     hours = np.ones(demands.shape[-1])
-    fast = pooling._served_within(demands, hours, masks, caps)
-    slow = pooling._served_rows(demands, hours, masks, caps)
+    fast = games.served_within(demands, hours, masks, caps)
+    slow = games._served_rows(demands, hours, masks, caps)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-11)
     # And against the direct sum of min(L, cap).
@@ -506,30 +535,28 @@ def test_allocation_table_rules_sum_to_pooled_cost(preset, game):
     assert f"${rate:,.2f}" in text
 
 
-def test_consortium_without_burst_forbids_or_prices_unserved(preset):
+def test_consortium_without_burst_prices_unserved_work(preset):
+    # Without a burst offer, a small cluster's overflow is priced by the
+    # scenario's service rule (unserved at the cost of renting it instead).
     strategy = replace(preset.strategies[2], burst=None)
     scenario = replace(preset, strategies=[strategy])
-    forbid = pooling.consortium_game(scenario, SHARED)
-    assert (forbid.plans["unserved_reference_hours"] == 0).all()
-    assert (forbid.plans["option"] == "own").all()
-    priced = pooling.consortium_game(
-        scenario, SHARED, unserved_usd_per_reference_hour=0.01
-    )
-    assert priced.grand_coalition_cost_usd <= forbid.grand_coalition_cost_usd
-    idle_first_year = replace(scenario, strategies=[replace(strategy, purchase_year=1)])
-    with pytest.raises(ValueError, match="unserved_usd_per_reference_hour"):
-        pooling.consortium_game(idle_first_year, SHARED)
+    game = pooling.consortium_game(scenario, SHARED)
+    assert (game.plans["option"] == "own").all()
+    resolved = resolve(scenario)
+    pooled, _ = tco.strategy_levels(resolved.strategies[0], resolved)
+    expected, _ = _best_engine_npv(scenario, pooled, game.servers + 3)
+    assert game.grand_coalition_cost_usd == pytest.approx(expected, rel=1e-9)
 
 
-def test_consortium_committed_burst_is_sized_per_coalition(preset):
-    strategy = preset.strategies[2]
-    burst = strategy.burst.model_dump()
-    burst["purchase"] = "committed_1y"
-    scenario = replace(preset, strategies=[replace(strategy, burst=burst)])
+def test_consortium_committed_cloud_is_sized_per_coalition(preset):
+    cloud = preset.strategies[0].model_dump() | {
+        "name": "GCP 1-year commitment",
+        "purchase": "committed_1y",
+    }
+    scenario = replace(preset, strategies=[cloud, *preset.strategies[1:]])
     game = pooling.consortium_game(scenario, SHARED)
     own = pooling.player_demands(scenario, SHARED)["This project"][None]
-    # The scenario's own demand is what npv_batch_usd sizes commitments on.
-    expected = _best_engine_npv(scenario.strategies[0], scenario, own, 8)
+    expected, _ = _best_engine_npv(scenario, own, game.servers + 3)
     assert game.costs_usd[frozenset({"This project"})] == pytest.approx(
         expected, rel=1e-9
     )
@@ -542,13 +569,10 @@ def test_consortium_game_rejects_bad_requests(preset):
         pooling.consortium_game(preset, "Own 2x 8xH100")
     with pytest.raises(ValueError, match="unique"):
         pooling.consortium_game(preset, SHARED, own_name="Astronomy")
-    with pytest.raises(ValueError, match="unserved_usd_per_reference_hour"):
-        pooling.consortium_game(preset, SHARED, unserved_usd_per_reference_hour=-1)
     strategy = preset.strategies[2]
     members = [
         {"name": f"m{i}", "reference_hours_per_year": 1000.0}
         for i in range(pooling.MAX_PLAYERS)
     ]
-    crowd = replace(preset, strategies=[replace(strategy, members=members)])
-    with pytest.raises(ValueError, match="at most 12"):
-        pooling.consortium_game(crowd, SHARED)
+    with pytest.raises(ValueError, match="at most 11"):
+        replace(preset, strategies=[replace(strategy, members=members)])

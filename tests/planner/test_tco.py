@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import tco
+from planner.resolve import resolve, resolve_server
 from planner.scenario import (
     load_preset,
     replace,
@@ -29,15 +30,23 @@ def test_table_is_tidy_with_unit_columns(department):
     _, evaluation = department
     assert tuple(evaluation.table.columns) == tco.COST_COLUMNS
     assert evaluation.table["year"].between(0, 10).all()
-    assert set(evaluation.table["payer"]) <= {"project", "institution", "provider"}
+    assert set(evaluation.table["payer"]) <= {
+        "project",
+        "institution",
+        "provider",
+        "service",
+        "service_award",
+    }
 
 
-def test_npv_matches_numpy_financial(department):
+@pytest.mark.parametrize("view", ["institution", "award"])
+def test_npv_matches_numpy_financial(department, view):
     scenario, evaluation = department
-    yearly = evaluation.table.groupby(["strategy", "year"])["cost_usd"].sum()
-    for row in evaluation.summary.itertuples():
-        flows = yearly.loc[row.strategy].to_numpy()
-        assert row.npv_usd == pytest.approx(
+    table = tco.view_table(evaluation.table, view)
+    yearly = table.groupby(["strategy", "year"])["cost_usd"].sum()
+    for row in evaluation.summary.to_dict("records"):
+        flows = yearly.loc[row["strategy"]].to_numpy()
+        assert row[f"{view}_npv_usd"] == pytest.approx(
             npf.npv(scenario.real_discount_rate, flows), rel=1e-12
         )
 
@@ -62,18 +71,18 @@ def test_on_demand_cloud_cost_is_hours_times_price():
     # 20,000 reference hours at the offer's price, no F&A, no trend, no storage.
     scenario = screening_scenario(cloud_usd_per_gpu_hour=2.0, demand_hours=20_000.0)
     summary = tco.evaluate(scenario).summary.set_index("strategy")
-    assert summary.loc["rent", "total_nominal_usd"] == pytest.approx(5 * 20_000 * 2.0)
+    assert summary.loc["rent", "undiscounted_real_usd"] == pytest.approx(
+        5 * 20_000 * 2.0
+    )
 
 
 def test_p5_price_per_accelerator_hour_comes_from_the_catalog():
     offer = catalog.cloud_offer("aws", "us-east-1", "p5.48xlarge")
-    scenario = preset("department")
-    resolved = tco.resolve_cloud(
-        scenario.strategies[0], scenario, sizing_hourly=np.ones(8760)
-    )
-    assert resolved.on_demand_usd_per_accelerator_hour == pytest.approx(
+    resolved = resolve(preset("department")).strategies[0]
+    assert resolved.offer.on_demand_usd_per_accelerator_hour == pytest.approx(
         offer["on_demand_usd_per_hour"] / 8
     )
+    assert resolved.offer.accelerators_per_instance == 8
 
 
 @settings(max_examples=25, deadline=None)
@@ -134,11 +143,11 @@ def test_hybrid_above_the_peak_is_all_onprem():
 def test_hybrid_sends_exactly_the_overflow_to_the_cloud():
     scenario = _hybrid_scenario(1)
     evaluation = tco.evaluate(scenario)
-    stats = evaluation.ledgers["hybrid"].stats
+    dispatch = evaluation.results["hybrid"].dispatch
     demand = tco.scenario_demand(scenario).levels
     overflow = np.clip(demand - 8.0, 0.0, None).sum(axis=1)  # 8 GPUs, availability 1
-    assert stats["cloud_reference_hours"][0] == pytest.approx(overflow)
-    total = stats["onprem_reference_hours"][0] + stats["cloud_reference_hours"][0]
+    assert dispatch.cloud[0] == pytest.approx(overflow)
+    total = dispatch.owned[0] + dispatch.cloud[0]
     assert total == pytest.approx(demand.sum(axis=1))  # conservation of work
 
 
@@ -157,6 +166,15 @@ def test_waiting_overflow_is_served_later_or_reported_unserved():
     unserved = summary.loc["own", "unserved_reference_hours"]
     assert unserved == pytest.approx(5 * 8 * HOURS_PER_YEAR * 0.1)
     assert summary.loc["own", "utilisation"] == pytest.approx(1.0)
+    # Equal service: the unserved work is priced at the default, the cheapest
+    # on-demand price per reference hour (renting it instead), end of each year.
+    price = resolve(over).service.unserved_usd_per_reference_hour
+    assert price == pytest.approx(
+        resolve(over).strategies[1].offer.on_demand_usd_per_accelerator_hour
+    )
+    assert summary.loc["own", "unserved_cost_usd"] == pytest.approx(
+        5 * 8 * HOURS_PER_YEAR * 0.1 * price
+    )
 
 
 def test_zero_demand_gives_finite_costs_and_no_cloud_bill():
@@ -209,16 +227,17 @@ def test_a_server_below_the_equipment_threshold_bears_fa():
     assert fa["cost_usd"].sum() == pytest.approx(0.55 * 9_000.0)
 
 
-def test_institution_paid_power_is_outside_the_project_npv():
+def test_institution_paid_power_is_outside_the_award_view():
     data = screening_scenario().model_dump(mode="json")
     data["institution"]["power_paid_by"] = "institution"
     evaluation = tco.evaluate(scenario_from_dict(data))
     summary = evaluation.summary.set_index("strategy")
     table = evaluation.table
     power = table[(table["strategy"] == "own") & (table["category"] == "electricity")]
-    assert summary.loc["own", "npv_usd"] - summary.loc["own", "npv_project_usd"] == (
-        pytest.approx(power["discounted_cost_usd"].sum())
+    difference = (
+        summary.loc["own", "institution_npv_usd"] - summary.loc["own", "award_npv_usd"]
     )
+    assert difference == pytest.approx(power["discounted_cost_usd"].sum())
 
 
 def test_commitment_is_paid_in_whole_terms_only():
@@ -237,19 +256,27 @@ def test_commitment_is_paid_in_whole_terms_only():
     assert paid.loc[4] == 0.0  # a second 3-year term would run past the horizon
 
 
-def test_shared_cluster_charges_this_project_its_usage_share():
+def test_shared_cluster_charges_this_project_a_uniform_usage_rate():
+    # 2 CFR 200.468: a service centre recovers its aggregate cost with a uniform
+    # rate on usage; the project's part is its share of the discounted usage.
     scenario = preset("consortium")
-    evaluation = tco.evaluate(scenario)
-    strategy = scenario.strategies[2]
-    share = scenario.demand.reference_hours_per_year / (
-        scenario.demand.reference_hours_per_year
-        + sum(m.reference_hours_per_year for m in strategy.members)
+    resolved = resolve(scenario)
+    strategy = resolved.strategies[2]
+    levels, hours = tco.strategy_levels(strategy, resolved)
+    ledger, _ = tco.strategy_ledger(strategy, resolved, levels, hours)
+    discount = resolved.discount
+    whole = float(ledger.cash_cost_usd("institution")[0] @ discount)
+    own = resolved.demand.yearly_reference_hours @ discount[1:]
+    pooled = tco.served_reference_hours(levels, hours)[0] @ discount[1:]
+    summary = tco.evaluate(scenario).summary.set_index("strategy")
+    assert summary.loc[strategy.name, "institution_cash_npv_usd"] == pytest.approx(
+        whole * own / pooled
     )
-    ledger = evaluation.ledgers[strategy.name]
-    discount = (1 + scenario.real_discount_rate) ** -np.arange(7)
-    whole = float(ledger.total_cost_usd()[0] @ discount)
-    summary = evaluation.summary.set_index("strategy")
-    assert summary.loc[strategy.name, "npv_usd"] == pytest.approx(whole * share)
+    # The award pays the recharge and its F&A (a service, in MTDC).
+    rate = scenario.institution.indirect_cost_rate
+    assert summary.loc[strategy.name, "award_cash_npv_usd"] == pytest.approx(
+        whole * own / pooled * (1 + rate)
+    )
 
 
 def test_unknown_catalog_keys_are_named():
@@ -290,7 +317,7 @@ def test_catalog_prices_are_converted_to_the_scenario_currency_year():
     data["strategies"][0]["server"] = "8xA100-80GB"
     del data["strategies"][0]["server_price_usd"]
     scenario = scenario_from_dict(data)
-    resolved = tco.resolve_server(scenario.strategies[0], scenario)
+    resolved = resolve_server(scenario.strategies[0], scenario, catalog.Catalog())
     row = catalog.server("8xA100-80GB")
     assert row["currency_year"] == 2020
     assert resolved.server_price_usd == pytest.approx(

@@ -50,7 +50,10 @@ def _quick_expected(**changes):
     scenario = quick_scenario(QuickCompare(**changes))
     evaluation = tco.evaluate(scenario)
     return breakeven.break_even(
-        scenario, scenario.strategies[-1], scenario.strategies[0], evaluation=evaluation
+        scenario,
+        scenario.strategies[-1].name,
+        scenario.strategies[0].name,
+        evaluation=evaluation,
     )
 
 
@@ -184,6 +187,7 @@ def test_optimiser_page_explains_an_infeasible_budget():
     app = open_page("ui/optimiser_page.py")
     app.selectbox(key="opt_preset").set_value("grant").run()
     app.checkbox(key="opt|allow_cloud").uncheck().run()
+    app.checkbox(key="opt|allow_unserved").uncheck().run()
     app.text_input(key="opt|capital_budget_usd_per_year").set_value("100000").run()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
