@@ -3,28 +3,24 @@
 Consortia: the shipped preset (this project and two departments: 3 players, 7
 coalitions), a synthetic one of 8 departments plus this project (9 players, 511
 coalitions) and one of 11 departments (12 players, the documented limit).
-Baseline: a naive loop that calls ``planner.tco.evaluate`` once per coalition
-and server count on full hourly demand (renting everything is the 0-server
-case, all work bursting). On the synthetic consortia the naive loop runs on a
+Baseline: a naive loop that calls the engine (``planner.tco.strategy_ledger``)
+once per coalition and option on full hourly demand (own, hybrid with each
+cloud offer, each cloud strategy). On the synthetic consortia the naive loop runs on a
 random sample of coalitions and is extrapolated. Every naive cost is checked
 against the batched one.
 """
 
 import statistics
 import time
+from dataclasses import replace as dc_replace
 from importlib import resources
 
 import numpy as np
 
 from planner import pooling, tco
-from planner.scenario import (
-    HybridStrategy,
-    OnPremStrategy,
-    Scenario,
-    SharedStrategy,
-    replace,
-    scenario_from_yaml,
-)
+from planner.resolve import ResolvedCloudStrategy, resolve
+from planner.scenario import Scenario, replace, scenario_from_yaml
+from planner.tco.strategies import owned_capacity
 
 SHARED = "Shared 4x 8xH100 (three departments)"
 SAMPLED_COALITIONS = 24
@@ -57,46 +53,32 @@ def synthetic(base: Scenario, departments: int) -> Scenario:
     return replace(base, strategies=[replace(shared, members=members)])
 
 
-def naive_cost(scenario: Scenario, coalition: list[str], servers_max: int) -> float:
-    """Cheapest option of one coalition by full evaluations (one per option)."""
-    shared = next(s for s in scenario.strategies if s.name == SHARED)
-    assert isinstance(shared, SharedStrategy)
-    members = {m.name: m for m in shared.members}
-    first, rest = coalition[0], coalition[1:]
-    demand = scenario.demand
-    if first != pooling.DEFAULT_OWN_NAME:
-        member = members[first]
-        demand = replace(
-            demand,
-            reference_hours_per_year=member.reference_hours_per_year,
-            shape=member.shape.model_dump(),
+def naive_cost(resolved, levels, servers_max: int) -> float:
+    """Cheapest option of one coalition by the engine, one call per option.
+
+    The options the game prices: own k servers, k servers bursting on demand to
+    each cloud offer, renting everything from each cloud strategy.
+    """
+    shared = resolved.strategy(SHARED)
+    clouds = [s for s in resolved.strategies if isinstance(s, ResolvedCloudStrategy)]
+    if shared.burst is not None:
+        clouds.append(shared.burst)
+    view = resolved.scenario.view
+    hours = np.ones(levels.shape[-1])
+
+    def npv(strategy) -> float:
+        ledger, _ = tco.strategy_ledger(
+            strategy, resolved, levels, hours, sizing_hourly=levels[0, 0]
         )
-    base = replace(scenario, demand=demand.model_dump())
-    discount = (1 + base.real_discount_rate) ** -np.arange(base.horizon_years + 1.0)
-    fields = shared.model_dump(exclude={"kind", "members", "burst"})
-    options = []
-    for servers in range(servers_max + 1):
-        fields["servers"] = servers
-        if rest:
-            pool = [members[m].model_dump() for m in rest]
-            if len(pool) == 1:  # a shared strategy needs two members: add an idle one
-                pool.append({"name": "(idle)", "reference_hours_per_year": 0.0})
-            strategy = replace(shared, servers=servers, members=pool)
-        elif shared.burst is not None:
-            strategy = HybridStrategy.model_validate(
-                fields | {"burst": shared.burst, "overflow": "burst"}
-            )
-        else:
-            strategy = OnPremStrategy.model_validate(fields)
-        options.append(strategy)
-    # A cloud strategy in a scenario serves only the scenario's own demand; for a
-    # pooled coalition, renting everything is the owned strategy at 0 servers
-    # bursting everything (identical for on-demand and spot offers).
-    costs = []
-    for option in options:
-        evaluation = tco.evaluate(replace(base, strategies=[option.model_dump()]))
-        ledger = evaluation.ledgers[option.name]
-        costs.append(float(ledger.total_cost_usd()[0] @ discount))
+        return float(ledger.cost_usd(view)[0] @ resolved.discount)
+
+    costs = [npv(cloud) for cloud in clouds]
+    for k in range(servers_max + 1):
+        own = dc_replace(shared, servers=float(k), burst=None, members=())
+        costs.append(npv(own))
+        for cloud in clouds:
+            burst = dc_replace(cloud, purchase="on_demand", committed_accelerators=None)
+            costs.append(npv(dc_replace(own, burst=burst)))
     return min(costs)
 
 
@@ -112,9 +94,12 @@ def measure(label: str, scenario: Scenario, *, sample: int | None = None) -> Non
         f"{game_s * 1e3:.0f} ms + all allocations {rules_s * 1e3:.0f} ms = "
         f"{total_s * 1e3:.0f} ms"
     )
-    unit = float(pooling._unit_capacity(scenario.strategies[-1], scenario).max())
-    peak = sum(pooling.player_demands(scenario, SHARED).values()).max()
-    servers_max = int(np.ceil(peak / unit))
+    resolved = resolve(scenario)
+    demands = pooling.player_demands(scenario, SHARED)
+    shared = resolved.strategy(SHARED)
+    capacity, _, _ = owned_capacity(dc_replace(shared, servers=1.0), resolved)
+    peak = sum(demands.values()).max()
+    servers_max = int(np.ceil(peak / capacity.max()))
     coalitions = list(game.costs_usd)
     if sample is not None:
         rng = np.random.default_rng(0)
@@ -123,8 +108,8 @@ def measure(label: str, scenario: Scenario, *, sample: int | None = None) -> Non
     start = time.perf_counter()
     worst = 0.0
     for coalition in coalitions:
-        ordered = [p for p in game.players if p in coalition]
-        naive = naive_cost(scenario, ordered, servers_max)
+        levels = sum(demands[p] for p in coalition)[None]
+        naive = naive_cost(resolved, levels, servers_max)
         worst = max(worst, abs(naive / game.costs_usd[coalition] - 1.0))
     naive_s = time.perf_counter() - start
     full_s = naive_s * (2**n - 1) / len(coalitions)
@@ -134,7 +119,7 @@ def measure(label: str, scenario: Scenario, *, sample: int | None = None) -> Non
         else f"extrapolated from {len(coalitions)} sampled coalitions"
     )
     print(
-        f"  naive loop of tco.evaluate ({servers_max + 1} evaluations per "
+        f"  naive loop of the engine (one hourly call per option and "
         f"coalition): {full_s:.1f} s ({how}); batched is {full_s / game_s:.0f}x "
         f"faster on coalition costs; largest relative difference {worst:.1e}"
     )

@@ -596,7 +596,7 @@ def screening_curves(
 ) -> pd.DataFrame:
     """Screening curves: cost of one reference accelerator-year against its use.
 
-    The power-system screening-curve method (methods notes 1.1): each option's
+    The power-system screening-curve method (docs/methods.md §1.1): each option's
     equivalent annual cost per unit of capacity as a function of the share of
     hours it is busy. Owned servers have a high fixed and a low variable cost;
     on-demand and spot are purely variable; a commitment is flat (paid whether

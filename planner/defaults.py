@@ -3,7 +3,8 @@
 Prices and rates that move with markets or policy are marked *volatile*: every one
 of them is a scenario field a user can override. Money is real USD of
 ``DEFAULT_CURRENCY_YEAR``. Section numbers refer to the project's methods notes
-(``research/methods.md``), which cite the primary sources repeated here.
+(``docs/methods.md`` in the repository), which cite the primary sources repeated
+here.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ DEFAULT_CURRENCY_YEAR = 2026
 """Year whose US dollars the defaults are stated in. [year]"""
 
 REAL_DISCOUNT_RATE_PUBLIC = 0.03
-"""Real discount rate for universities and public bodies (methods 5.1/9:
+"""Real discount rate for universities and public bodies (docs/methods.md §5.1/9:
 assumption, user-editable; OMB Circular A-94 Appendix C for federal
 lease-versus-purchase). [1/year]"""
 
 HARDWARE_LIFETIME_YEARS = 5
 """Economic life of accelerator servers: hyperscaler 10-K lives of 5-6 years,
-Magellan 4 years (methods 6.3). [years]"""
+Magellan 4 years (docs/methods.md §6.3). [years]"""
 
 SUPPORT_FRACTION_PER_YEAR = 0.10
 """Vendor support, maintenance and spares per year as a fraction of capex:
 DOE Magellan Final Report (2011) Table 12.2, maintenance and support 10 % of
-acquisition per year (methods 5.5). [1/year]"""
+acquisition per year (docs/methods.md §5.5). [1/year]"""
 
 AVAILABILITY = 0.97
 """Share of installed capacity usable after failures and maintenance (methods
@@ -32,24 +33,27 @@ AVAILABILITY = 0.97
 CAPEX_TREND_PER_YEAR = -0.25
 """Real change per year of the price of one reference-accelerator of capacity:
 Epoch AI, "Trends in GPU price-performance" (Hobbhahn & Besiroglu 2022), 21-28 %
-a year decline in $ per FLOP/s (methods 6.1). Applies to refresh purchases. [1/year]"""
+a year decline in $ per FLOP/s (docs/methods.md §6.1). Applies to refresh
+purchases. [1/year]"""
 
 CLOUD_PRICE_TREND_PER_YEAR = -0.20
-"""Real change per year of a fixed cloud GPU SKU's price (methods 6.2/9:
+"""Real change per year of a fixed cloud GPU SKU's price (docs/methods.md §6.2/9:
 assumption, range 0 to -35 %/y; volatile). [1/year]"""
 
 SPOT_INTERRUPTION_OVERHEAD = 0.10
 """Extra hours re-run per useful spot hour after pre-emptions (assumption: 10 %,
-for jobs that checkpoint hourly; methods 1.1 treats spot as interruptible
-supply). [-]"""
+for jobs that checkpoint hourly; docs/methods.md §1.1 treats spot as
+interruptible supply). [-]"""
 
 COMMITMENT_DISCOUNT = 0.40
 """Fallback discount for a 1- or 3-year commitment when the catalog has none for
-the provider (methods 6.2/9: 30-60 % typical, 40 % default; assumption). [-]"""
+the provider (docs/methods.md §6.2/9: 30-60 % typical, 40 % default;
+assumption). [-]"""
 
 INDIRECT_COST_RATE = 0.55
 """Negotiated on-campus F&A (indirect cost) rate applied to services such as
-cloud compute (methods 5.4/9: assumption, range 0-70 %; volatile policy). [-]"""
+cloud compute (docs/methods.md §5.4/9: assumption, range 0-70 %; volatile
+policy). [-]"""
 
 EQUIPMENT_THRESHOLD_USD = 10_000.0
 """Per-unit cost at or above which an item is equipment, excluded from MTDC and so
@@ -57,11 +61,11 @@ from F&A: 2 CFR 200.1 as revised 2024-04-22, effective 2024-10-01 (was $5,000).
 [USD]"""
 
 PUE_UNIVERSITY_MACHINE_ROOM = 1.5
-"""PUE of a university machine room (methods 7.1: default 1.5, range 1.2-2.0;
+"""PUE of a university machine room (docs/methods.md §7.1: default 1.5, range 1.2-2.0;
 Uptime Institute global average 1.56 in 2024). [-]"""
 
 GRID_TREND_PER_YEAR = -0.035
-"""Real change per year of grid carbon intensity (methods 7.1: IEA Electricity
+"""Real change per year of grid carbon intensity (docs/methods.md §7.1: IEA Electricity
 2025 projects -3.6 %/y to 2027; assumption -3.5 %/y). [1/year]"""
 
 GRID_CO2E_G_PER_KWH_WORLD_2024 = 445.0
@@ -86,11 +90,12 @@ server is not in the catalog. [-]"""
 
 PROVIDER_LIFETIME_YEARS = 6.0
 """Service life over which a cloud provider's hardware is amortised for embodied
-carbon: Alphabet 6 years (2023), Microsoft 6 years (FY2023) (methods 6.3). [years]"""
+carbon: Alphabet 6 years (2023), Microsoft 6 years (FY2023) (docs/methods.md
+§6.3). [years]"""
 
 PROVIDER_UTILISATION = 0.7
 """Average utilisation of a cloud provider's accelerators, for embodied carbon per
-rented hour (methods 7.3: assumption 0.6-0.8). [-]"""
+rented hour (docs/methods.md §7.3: assumption 0.6-0.8). [-]"""
 
 EMBODIED_SERVER_BASE_CO2E_KG = 2_500.0
 """Embodied emissions of a GPU server node excluding GPUs: Luccioni, Viguier and

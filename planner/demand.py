@@ -238,7 +238,7 @@ def level_exceeded(hourly: FloatArray, share_of_hours: float) -> float:
     """Demand level exceeded in a given share of the hours (an LDC quantile).
 
     The screening-curve method sizes a technology at the load exceeded for its
-    break-even share of the year (methods notes 1.3): e.g. a commitment with a
+    break-even share of the year (docs/methods.md §1.3): e.g. a commitment with a
     40 % discount is worth it for capacity busy more than 60 % of the hours.
 
     Parameters

@@ -1203,7 +1203,7 @@ def wait_curve(
     """Waits and utilisation of one workload on clusters of several sizes.
 
     The pooling argument in one table: how the mean and 95th-percentile wait
-    fall as GPUs are added (methods notes 3.1), each row one simulation.
+    fall as GPUs are added (docs/methods.md §3.1), each row one simulation.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from planner.breakeven import BreakEven
-from planner.tco import Evaluation, cumulative_costs
+from planner.tco import Evaluation, yearly_table
 
 SUMMARY_COLUMNS = (
     "strategy",
@@ -54,19 +54,10 @@ def yearly_by_strategy(evaluation: Evaluation) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``strategy``, ``year``, ``calendar_year``, ``cost_usd``,
-        ``discounted_cost_usd``, ``energy_kwh`` and ``co2e_kg``.
+        :func:`planner.tco.yearly_table`: costs in both views, the work of each
+        year and its late part, energy and CO2e.
     """
-    columns = [
-        "strategy",
-        "year",
-        "calendar_year",
-        "cost_usd",
-        "discounted_cost_usd",
-        "energy_kwh",
-        "co2e_kg",
-    ]
-    return cumulative_costs(evaluation.table, evaluation.view)[columns]
+    return yearly_table(evaluation)
 
 
 def evaluation_payload(

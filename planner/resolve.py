@@ -379,8 +379,7 @@ def _relative_throughput(
 
 
 def _first_server_with(catalog: Catalog, model: str) -> pd.Series | None:
-    servers = catalog.frame("servers")
-    same = servers[servers["accelerator_model"] == model]
+    same = catalog.servers_with(model)
     return None if same.empty else same.iloc[0]
 
 
@@ -419,7 +418,7 @@ def _indirect_rate(strategy: CloudStrategy, scenario: Scenario) -> float:
 
     Cloud compute bought as a service is in MTDC (2 CFR 200.1) and bears the
     negotiated rate unless the institution waives it; an offer may carry its own
-    rate (0 for NSF CloudBank; methods notes 5.4).
+    rate (0 for NSF CloudBank; docs/methods.md §5.4).
     """
     if strategy.indirect_cost_rate is not None:
         return strategy.indirect_cost_rate

@@ -1156,17 +1156,19 @@ class Catalog:
 
     def accelerator(self, model: str) -> pd.Series:
         """Row of one accelerator (see :func:`accelerator`)."""
-        return _accelerator_in(self._cached("accelerators"), model)
+        return _lookup(self, "accelerator", (model,)).copy()
 
     def server(self, name: str) -> pd.Series:
         """Row of one server (see :func:`server`)."""
-        return _server_in(self._cached("servers"), name)
+        return _lookup(self, "server", (name,)).copy()
 
     def cloud_offer(self, provider: str, region: str, instance_type: str) -> pd.Series:
         """Row of one cloud offer (see :func:`cloud_offer`)."""
-        return _cloud_offer_in(
-            self._cached("cloud_prices"), provider, region, instance_type
-        )
+        return _lookup(self, "cloud_offer", (provider, region, instance_type)).copy()
+
+    def servers_with(self, model: str) -> pd.DataFrame:
+        """Catalog servers built around one accelerator model, in catalog order."""
+        return _servers_with(self, model).copy()
 
     def default_cloud_offers(self) -> pd.DataFrame:
         """Offers fit for default use (see :func:`default_cloud_offers`)."""
@@ -1174,9 +1176,7 @@ class Catalog:
 
     def commitment_discount(self, provider: str, term_years: int) -> pd.Series:
         """Default commitment-discount row (see :func:`commitment_discount`)."""
-        return _commitment_discount_in(
-            self._cached("commitment_discounts"), provider, term_years
-        )
+        return _lookup(self, "commitment_discount", (provider, term_years)).copy()
 
     def grid_intensity_co2e_g_per_kwh(
         self,
@@ -1187,17 +1187,58 @@ class Catalog:
         cloud_region: str | None = None,
     ) -> float:
         """Grid intensity of a place (see :func:`grid_intensity_co2e_g_per_kwh`)."""
-        return _grid_in(
-            self._cached("grid_intensity"),
-            country_iso2=country_iso2,
-            subdivision_code=subdivision_code,
-            provider=provider,
-            cloud_region=cloud_region,
+        return _grid_lookup(
+            self, country_iso2, subdivision_code, provider, cloud_region
         )
 
     def pue(self, facility: str, *, region: str | None = None) -> float:
         """PUE of a facility or provider (see :func:`pue`)."""
-        return _pue_in(self._cached("pue"), facility, region=region)
+        return _pue_lookup(self, facility, region)
+
+
+LOOKUP_CACHE_ENTRIES = 1_024
+"""Rows kept by the lookup cache (keyed by catalog content and key): a few
+kilobytes each, so the bound keeps it under a few megabytes. [-]"""
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _lookup(catalog: Catalog, kind: str, key: tuple[Any, ...]) -> pd.Series:
+    """One row lookup, cached by the (hashable) catalog and key."""
+    if kind == "accelerator":
+        return _accelerator_in(catalog._cached("accelerators"), *key)
+    if kind == "server":
+        return _server_in(catalog._cached("servers"), *key)
+    if kind == "cloud_offer":
+        return _cloud_offer_in(catalog._cached("cloud_prices"), *key)
+    return _commitment_discount_in(catalog._cached("commitment_discounts"), *key)
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _servers_with(catalog: Catalog, model: str) -> pd.DataFrame:
+    servers = catalog._cached("servers")
+    return servers[servers["accelerator_model"] == model]
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _grid_lookup(
+    catalog: Catalog,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    provider: str | None,
+    cloud_region: str | None,
+) -> float:
+    return _grid_in(
+        catalog._cached("grid_intensity"),
+        country_iso2=country_iso2,
+        subdivision_code=subdivision_code,
+        provider=provider,
+        cloud_region=cloud_region,
+    )
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _pue_lookup(catalog: Catalog, facility: str, region: str | None) -> float:
+    return _pue_in(catalog._cached("pue"), facility, region=region)
 
 
 @lru_cache(maxsize=32)

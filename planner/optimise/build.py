@@ -1,6 +1,6 @@
 """Build the fleet-planning MILP: one function per block of columns or rows.
 
-Variables (the PyPSA/GenX capacity-expansion style, methods notes 1.4):
+Variables (the PyPSA/GenX capacity-expansion style, docs/methods.md §1.4):
 
 * ``servers[s, b]``: integer servers of spec ``s`` bought at ``t = b``, active in
   running years ``b+1 .. b+L``;
@@ -56,7 +56,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 USD_PER_SOLVER_UNIT = 1_000.0
-"""Money inside the solver is in thousands of USD (methods notes 2.4). [USD/k$]"""
+"""Money inside the solver is in thousands of USD (docs/methods.md §2.4). [USD/k$]"""
 
 KG_PER_SOLVER_UNIT = KILOGRAMS_PER_TONNE
 """CO2e inside the solver is in tonnes. [kg/t]"""

@@ -222,7 +222,7 @@ def linprog(
 ) -> optimize.OptimizeResult:
     """The LP with ``d_ub`` and ``d_lb``: d(objective)/d(row bound) per row.
 
-    ``milp`` returns no duals (methods notes 2.1), so relaxations are solved with
+    ``milp`` returns no duals (docs/methods.md §2.1), so relaxations are solved with
     ``linprog(method="highs")``, whose ``ineqlin.marginals`` are the
     sensitivities of the optimum to the right-hand sides.
     """

@@ -26,7 +26,7 @@ Costs = Mapping[frozenset[str], float]
 
 MAX_PLAYERS = 12
 """Most players a game may have: exact rules need all 2^n coalition costs, and the
-nucleolus LPs have 2^n rows (methods notes 4.7: practical up to n ~ 10-12). [-]"""
+nucleolus LPs have 2^n rows (docs/methods.md §4.7: practical up to n ~ 10-12). [-]"""
 
 RULES = ("usage", "shapley", "nucleolus", "least_core", "scrb", "peak_load")
 """Allocation rules of :func:`allocations`, in display order. [-]"""
@@ -163,7 +163,7 @@ def proportional_allocation(
 
     The allocation a uniform usage rate produces, the only one compatible with a
     recharge centre's rate schedule under 2 CFR 200.468 [1]_. It ignores who
-    drives peak capacity and may leave the core (methods notes 4.6).
+    drives peak capacity and may leave the core (docs/methods.md §4.6).
 
     Parameters
     ----------
@@ -263,7 +263,7 @@ def shapley_allocation(costs: Costs) -> pd.DataFrame:
 
     Examples
     --------
-    Airport game of methods notes 4.2 (runway lengths 8, 11, 13, 18):
+    Airport game of docs/methods.md §4.2 (runway lengths 8, 11, 13, 18):
 
     >>> from itertools import combinations
     >>> need = {"A": 8.0, "B": 11.0, "C": 13.0, "D": 18.0}
@@ -378,7 +378,7 @@ def least_core_epsilon_usd(costs: Costs) -> float:
 
     Non-positive exactly when the core is non-empty (Bondareva-Shapley [1]_);
     a positive value is the subsidy each coalition would need to keep everyone
-    in the grand coalition (methods notes 4.7).
+    in the grand coalition (docs/methods.md §4.7).
 
     Parameters
     ----------
@@ -644,7 +644,7 @@ def peak_load_allocation(
 
     Capacity is sized for the hours that bind it, so its cost is borne by the
     users of those hours (Steiner [1]_, Boiteux [2]_); work done at other times
-    pays only the variable cost (methods notes 4.1).
+    pays only the variable cost (docs/methods.md §4.1).
 
     Parameters
     ----------

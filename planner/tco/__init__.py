@@ -19,6 +19,7 @@ from planner.tco.evaluation import (
     summary_row,
     tco_table,
     view_table,
+    yearly_table,
 )
 from planner.tco.ledger import Dispatch, Ledger, LedgerLine
 from planner.tco.strategies import (
@@ -48,4 +49,5 @@ __all__ = [
     "summary_row",
     "tco_table",
     "view_table",
+    "yearly_table",
 ]

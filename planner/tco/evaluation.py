@@ -230,8 +230,9 @@ def summary_row(
         )
         views[f"{view}_undiscounted_usd"] = float(ledger.cash_cost_usd(view)[0].sum())
     npv = views[f"{scenario.view}_npv_usd"]
-    delay = ledger.category_cost_usd("delay")[0]
-    unserved = ledger.category_cost_usd("unserved")[0]
+    view = scenario.view
+    delay = ledger.category_cost_usd("delay", view=view)[0]
+    unserved = ledger.category_cost_usd("unserved", view=view)[0]
     demand = dispatch.demand[0]
     discounted_demand = float((demand * discount[1:]).sum())
     capacity = dispatch.capacity[0]
@@ -408,6 +409,80 @@ def cumulative_costs(table: pd.DataFrame, view: View | None = None) -> pd.DataFr
     yearly["cumulative_pv_usd"] = grouped["discounted_cost_usd"].cumsum()
     yearly["cumulative_co2e_kg"] = grouped["co2e_kg"].cumsum()
     return yearly
+
+
+def _by_year(values: FloatArray) -> FloatArray:
+    """A (batch, N) quantity of running years as t = 0..N (zero at t = 0)."""
+    out = np.zeros(values.shape[-1] + 1)
+    out[1:] = values[0]
+    return out
+
+
+def yearly_table(evaluation: Evaluation) -> pd.DataFrame:
+    """One row per strategy and year: cost in both views, work, late work, CO2e.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        Output of :func:`evaluate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strategy``, ``year`` (0 = purchases, k = running year k),
+        ``calendar_year``; ``cost_usd`` and ``discounted_cost_usd`` in the
+        scenario's view; ``institution_cost_usd`` and ``award_cost_usd``; the
+        work of the year in reference accelerator-hours (``demand``, ``owned``,
+        ``cloud``, ``committed``, ``delayed`` and ``unserved``
+        ``_reference_hours``; zero in year 0); ``delay_cost_usd`` and
+        ``unserved_cost_usd`` (real, the scenario's view); ``energy_kwh`` and
+        ``co2e_kg``.
+    """
+    discount = evaluation.resolved.discount
+    view = evaluation.view
+    start = evaluation.scenario.start_year
+    frames = []
+    for name, result in evaluation.results.items():
+        ledger, dispatch = result.ledger, result.dispatch
+        width = ledger.horizon + 1
+
+        cost = ledger.cost_usd(view)[0]
+        late = {
+            kind: sum(
+                (
+                    line.cost_usd[0]
+                    for line in ledger.lines
+                    if line.category == kind
+                    and costing.counts_in_view(line.category, line.payer, view)
+                ),
+                np.zeros(width),
+            )
+            for kind in costing.SERVICE_CATEGORIES
+        }
+        frames.append(
+            pd.DataFrame(
+                {
+                    "strategy": name,
+                    "year": np.arange(width),
+                    "calendar_year": start + np.arange(width),
+                    "cost_usd": cost,
+                    "discounted_cost_usd": cost * discount,
+                    "institution_cost_usd": ledger.cost_usd("institution")[0],
+                    "award_cost_usd": ledger.cost_usd("award")[0],
+                    "demand_reference_hours": _by_year(dispatch.demand),
+                    "owned_reference_hours": _by_year(dispatch.owned),
+                    "cloud_reference_hours": _by_year(dispatch.cloud),
+                    "committed_reference_hours": _by_year(dispatch.committed),
+                    "delayed_reference_hours": _by_year(dispatch.delayed),
+                    "unserved_reference_hours": _by_year(dispatch.unserved),
+                    "delay_cost_usd": late["delay"],
+                    "unserved_cost_usd": late["unserved"],
+                    "energy_kwh": ledger.energy_kwh()[0],
+                    "co2e_kg": ledger.co2e_kg()[0],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def depreciation_table(

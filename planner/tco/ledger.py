@@ -116,11 +116,15 @@ class Ledger:
                 total = total + line.cost_usd
         return total
 
-    def category_cost_usd(self, *categories: str) -> FloatArray:
-        """Cost at each t of the named categories, every payer. [USD]."""
+    def category_cost_usd(
+        self, *categories: str, view: View | None = None
+    ) -> FloatArray:
+        """Cost at each t of the named categories, every payer or a view's. [USD]."""
         total = self._zeros()
         for line in self.lines:
-            if line.category in categories:
+            if line.category in categories and (
+                view is None or counts_in_view(line.category, line.payer, view)
+            ):
                 total = total + line.cost_usd
         return total
 
