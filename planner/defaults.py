@@ -17,6 +17,14 @@ REAL_DISCOUNT_RATE_PUBLIC = 0.03
 assumption, user-editable; OMB Circular A-94 Appendix C for federal
 lease-versus-purchase). [1/year]"""
 
+BUDGET_ESCALATION_PER_YEAR = 0.03
+"""Nominal escalation of out-year costs in a grant budget: 3 % a year, the factor
+suggested by Duke Office of Research Support ("Types of Budgets": "an
+inflationary factor of 3 % be used"), University of North Texas (PI handbook,
+"a standard 3 % increase") and University of Nevada, Reno (recommended
+escalation rates, Dec 2022: other direct costs 3 %); all accessed 2026-12-01.
+Sponsors may strip it at award. [1/year]"""
+
 HARDWARE_LIFETIME_YEARS = 5
 """Economic life of accelerator servers: hyperscaler 10-K lives of 5-6 years,
 Magellan 4 years (docs/methods.md §6.3). [years]"""

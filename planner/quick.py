@@ -10,7 +10,6 @@ number shown comes from the same engine as a full scenario.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from pydantic import Field
@@ -58,7 +57,9 @@ class QuickCompare(Frozen):
         None,
         ge=0,
         le=1_000,
-        description="Servers bought; default enough for the mean demand. [-]",
+        description="Servers bought; default: the cheapest number that delivers "
+        "the demand at equal service (late or unserved work priced as renting "
+        "it). [-]",
     )
     server_price_usd: float | None = Field(
         None,
@@ -187,11 +188,7 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
         if inputs.demand_kind == "busy_gpus"
         else inputs.demand_value
     )
-    per_server = float(server["accelerator_count"])
-    servers = inputs.servers
-    if servers is None:
-        busy = accelerator_hours / HOURS_PER_YEAR / defaults.AVAILABILITY
-        servers = max(1, math.ceil(busy / per_server))
+    servers: int | str = "auto" if inputs.servers is None else inputs.servers
     offer = catalog.cloud_offer(inputs.provider, inputs.region, inputs.instance_type)
     base_cloud: dict[str, object] = {
         "kind": "cloud",
@@ -217,7 +214,9 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
             )
     onprem: dict[str, object] = {
         "kind": "onprem",
-        "name": f"Buy {servers}x {inputs.server}",
+        "name": f"Buy {inputs.server} (sized to the demand)"
+        if servers == "auto"
+        else f"Buy {servers}x {inputs.server}",
         "server": inputs.server,
         "servers": servers,
         "lifetime_years": inputs.lifetime_years,

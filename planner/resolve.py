@@ -228,6 +228,9 @@ class ResolvedOwnedStrategy:
     burst: ResolvedCloudStrategy | None = None
     """Cloud that serves the overflow (hybrid, or a shared cluster's burst)."""
     members: tuple[ResolvedMember, ...] = ()
+    sized: bool = False
+    """True when ``servers`` was chosen as the cheapest count at equal service
+    (the scenario said ``servers: auto``)."""
 
     @property
     def bursts(self) -> bool:
@@ -748,10 +751,11 @@ def resolve_owned_strategy(
         kind=strategy.kind,
         server=server,
         ops=owned_ops(strategy),
-        servers=float(strategy.servers),
+        servers=0.0 if strategy.servers == "auto" else float(strategy.servers),
         purchase_year=strategy.purchase_year,
         burst=burst,
         members=members,
+        sized=strategy.servers == "auto",
     )
 
 
@@ -1058,15 +1062,15 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
         problems.append(f"demand.reference_accelerator: {str(error).strip(chr(39))}")
     if problems:
         raise ResolutionError(list(dict.fromkeys(problems)))
-    resolved_strategies = tuple(strategies)
     institution = scenario.institution
     n = scenario.horizon_years
+    resolved_strategies = tuple(strategies)
     service = _service_costs(scenario, resolved_strategies, catalog)
     assumptions = [
         (f"{s.name}", src) for s in resolved_strategies for src in _sources(s)
     ]
     assumptions.append(("cost of late or unserved work", service.basis))
-    return ResolvedScenario(
+    unsized = ResolvedScenario(
         scenario=scenario,
         catalog=catalog,
         demand=scenario_demand(scenario),
@@ -1085,6 +1089,11 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
         ),
         assumptions=tuple(assumptions),
     )
+    if not any(getattr(s, "sized", False) for s in resolved_strategies):
+        return unsized
+    from planner.sizing import size_owned_strategies  # uses the engine's arithmetic
+
+    return size_owned_strategies(unsized)
 
 
 def _sources(strategy: ResolvedStrategy) -> tuple[str, ...]:

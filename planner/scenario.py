@@ -8,6 +8,7 @@ a ``schema_version``; they are loaded with ``yaml.safe_load`` only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -16,7 +17,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -269,6 +272,44 @@ class Institution(Frozen):
     )
 
 
+MAX_SERVERS = 10_000.0
+"""Most servers one owned strategy may hold. [-]"""
+
+
+def _server_count(value: object) -> float | str:
+    """A number of servers from 0 to :data:`MAX_SERVERS`, or ``auto``."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        msg = f"must be a number of servers or 'auto', got {type(value).__name__}"
+        raise ValueError(msg)
+    try:
+        number = float(value)
+    except ValueError:
+        msg = "must be a number of servers or 'auto'"
+        raise ValueError(msg) from None
+    if not math.isfinite(number) or not 0.0 <= number <= MAX_SERVERS:
+        msg = f"must be from 0 to {MAX_SERVERS:,.0f} servers, or 'auto'"
+        raise ValueError(msg)
+    return number
+
+
+ServerCount = Annotated[
+    float | Literal["auto"],
+    PlainValidator(_server_count),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_SERVERS},
+                {"const": "auto"},
+            ]
+        }
+    ),
+]
+"""Servers of an owned strategy: a number (fractional for a buy-in share) or
+``auto`` (the cheapest whole count at equal service, :mod:`planner.sizing`)."""
+
+
 class _StrategyBase(Frozen):
     name: str = Field(min_length=1, max_length=80, description="Label in reports.")
 
@@ -399,11 +440,11 @@ class OnPremStrategy(_StrategyBase):
 
     kind: Literal["onprem"] = "onprem"
     server: str = Field(min_length=1, description="Server (servers catalog key). [-]")
-    servers: float = Field(
-        ge=0.0,
-        le=10_000.0,
-        description="Servers bought; may be fractional for a buy-in share of a "
-        "larger cluster (as Strubell et al. price 58 GPUs as 7.25 servers). [-]",
+    servers: ServerCount = Field(
+        description="Servers bought, or auto: the cheapest whole number at equal "
+        "service (delayed and unserved work priced); may be fractional for a "
+        "buy-in share of a larger cluster (as Strubell et al. price 58 GPUs as "
+        "7.25 servers). [-]",
     )
     purchase_year: int = Field(
         0, ge=0, le=30, description="Year offset of the first purchase. [years]"
@@ -610,6 +651,14 @@ class Scenario(Frozen):
         ge=0.0,
         le=0.3,
         description="Real discount rate per year. [1/year]",
+    )
+    budget_escalation_per_year: float = Field(
+        defaults.BUDGET_ESCALATION_PER_YEAR,
+        ge=-0.1,
+        le=0.3,
+        description="Nominal escalation of costs per year for a grant budget in "
+        "budget-year dollars (default 3 %: the out-year inflation factor "
+        "sponsored-programs offices suggest). [1/year]",
     )
     demand: Demand = Field(description="Accelerator work needed.")
     site: Site = Field(description="Facility of owned hardware.")

@@ -69,7 +69,10 @@ def grant():
 def small_department(department, horizon=3):
     """AWS p5 on demand and owned 8xH100 only, over a short horizon."""
     by_name = {s.name: s for s in department.strategies}
-    keep = [by_name["AWS p5 on-demand"], by_name["Buy 2x 8xH100"]]
+    keep = [
+        by_name["AWS p5 on-demand"],
+        by_name["Buy 8xH100 servers (sized to the demand)"],
+    ]
     return replace(department, horizon_years=horizon, strategies=keep)
 
 

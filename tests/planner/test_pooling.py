@@ -566,7 +566,7 @@ def test_consortium_game_rejects_bad_requests(preset):
     with pytest.raises(ValueError, match="no strategy named"):
         pooling.consortium_game(preset, "nope")
     with pytest.raises(ValueError, match="not a shared one"):
-        pooling.consortium_game(preset, "Own 2x 8xH100")
+        pooling.consortium_game(preset, "Own 8xH100 servers (sized to the demand)")
     with pytest.raises(ValueError, match="unique"):
         pooling.consortium_game(preset, SHARED, own_name="Astronomy")
     strategy = preset.strategies[2]
