@@ -114,7 +114,7 @@ def flat_cloud_prices(scenario: Scenario) -> Scenario:
 
 
 def _cloud_trends(scenario: Scenario) -> list[float]:
-    trends = []
+    trends: list[float] = []
     for strategy in scenario.strategies:
         clouds: list[CloudStrategy] = []
         if isinstance(strategy, CloudStrategy):
@@ -183,7 +183,9 @@ def recommend(
         f"{scenario.real_discount_rate:.1%} real, equal service"
     )
     sentence = f"{best} is cheapest ({basis}) at {_money(npv)}."
-    sentence += _late_words(summary.loc[best])
+    row = summary.loc[best]
+    assert isinstance(row, pd.Series)
+    sentence += _late_words(row)
     runner = None
     runner_npv = margin = multiplier = None
     year = None

@@ -139,9 +139,10 @@ def evaluate(
         )
         frames.append(_ledger_frame(strategy.name, strategy.kind, ledger))
         row = summary_row(strategy.name, strategy.kind, resolved, ledger, dispatch)
-        owned = isinstance(strategy, ResolvedOwnedStrategy)
-        row["servers"] = strategy.servers if owned else float("nan")
-        row["servers_sized"] = bool(owned and strategy.sized)
+        if isinstance(strategy, ResolvedOwnedStrategy):
+            row["servers"], row["servers_sized"] = strategy.servers, strategy.sized
+        else:
+            row["servers"], row["servers_sized"] = float("nan"), False
         row |= _queue_waits(strategy, resolved, dispatch)
         summaries.append(row)
     table = pd.concat(frames, ignore_index=True)
