@@ -226,3 +226,38 @@ def test_places_reads_overlay_files(tmp_path: Path):
     path.write_text(_overlay_text("electricity_prices", [row]), encoding="utf-8")
     table = places(overlays=[path]).set_index("place_id")
     assert table.loc["US-MA", "electricity_usd_per_kwh"] == 0.05
+
+
+# --------------------------------------------------------------------------
+# Published figures (transcribed rows)
+# --------------------------------------------------------------------------
+
+
+def test_electricity_price_massachusetts_is_eia_2024_year_to_date():
+    # EIA Electric Power Monthly Table 5.6.B (data for July 2024, released
+    # 2024-09-24): Massachusetts commercial, January-July 2024, 20.61 cents/kWh.
+    # The table gives cents to 2 decimals; the catalog stores USD to 4.
+    price = electricity_price(subdivision_code="US-MA")
+    assert price.value == pytest.approx(0.2061, abs=5e-5)
+    assert (price.year, price.currency_year) == (2024, 2024)
+    assert "year to date" in price.source
+
+
+def test_electricity_price_eia_2023_annual_where_no_2024_row():
+    # EIA Electric Power Annual 2023 (released 2024-10-17): California
+    # commercial 23.91 cents/kWh, industrial 18.64.
+    assert electricity_price(subdivision_code="US-CA").value == pytest.approx(0.2391)
+    industrial = electricity_price(subdivision_code="US-CA", sector="industrial")
+    assert industrial.value == pytest.approx(0.1864)
+    assert industrial.year == 2023
+
+
+def test_electricity_price_wyoming_keeps_its_2019_row():
+    # Wyoming was not in the retrieved EIA 2023 page: its newest row is 2019.
+    assert electricity_price(subdivision_code="US-WY").year == 2019
+
+
+def test_grid_intensity_world_is_iea_2024():
+    # IEA, Electricity 2025: "445 g CO2/kWh in 2024".
+    world = grid_intensity()
+    assert (world.value, world.year) == (445.0, 2024)
