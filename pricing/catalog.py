@@ -83,7 +83,7 @@ CATALOG_NAMES: tuple[str, ...] = (
 """Names accepted by :func:`load_catalog`; each is ``pricing/data/<name>.csv``."""
 
 REFERENCE_ACCELERATOR = "A100-80GB-SXM4"
-"""Accelerator whose ``relative_throughput`` is 1.0 (312 dense FP16/BF16 TFLOPS)."""
+"""Accelerator whose ``relative_throughput`` (and peak-FP16 ratio) is 1.0."""
 
 GRID_INTENSITY_UNIT = "g CO2e/kWh"
 """Unit of every grid-intensity value: grams CO2-equivalent per kWh. [-]"""
@@ -271,12 +271,27 @@ class AcceleratorRow(_Row):
         None,
         gt=0,
         description=(
-            "Throughput relative to A100-80GB-SXM4 = 1, on the basis stated in "
-            "throughput_basis. [-]"
+            "Training throughput relative to A100-80GB-SXM4 = 1, the default the "
+            "planner uses: from MLPerf Training results where they exist, else the "
+            "fallback stated in throughput_basis. [-]"
+        ),
+    )
+    relative_throughput_peak_fp16: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Peak dense FP16/BF16 TFLOPS over A100-80GB-SXM4's 312 (an upper "
+            "bound, not a measured speed). [-]"
         ),
     )
     throughput_basis: str | None = Field(
         None, description="How relative_throughput was derived, or why it is blank."
+    )
+    throughput_workload: str | None = Field(
+        None, description="Benchmark workload behind relative_throughput, if any."
+    )
+    throughput_source: str | None = Field(
+        None, description="Where the benchmark figures come from (repository, path)."
     )
     embodied_co2e_kg: float | None = Field(
         None,
@@ -570,7 +585,10 @@ _SPECS: dict[str, _Spec] = {
             "launch_price_usd",
             "currency_year",
             "relative_throughput",
+            "relative_throughput_peak_fp16",
             "throughput_basis",
+            "throughput_workload",
+            "throughput_source",
             "embodied_co2e_kg",
             "source",
             "source_date",
