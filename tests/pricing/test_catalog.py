@@ -750,3 +750,38 @@ def test_row_models_document_every_field():
     for spec in catalog._SPECS.values():
         for name, field in spec.row_model.model_fields.items():
             assert field.description, f"{spec.row_model.__name__}.{name}"
+
+
+# --------------------------------------------------------------------------
+# Rows checked against their sources (issue 12)
+# --------------------------------------------------------------------------
+
+
+def test_server_8x_a100_uses_the_2022_list_price():
+    # The Next Platform (2022-05-09): A100 SXM4 $12,500 in 2022; Cottier et al.
+    # 2024 chip-to-server factor 1.66 -> 8 x 12,500 x 1.66.
+    row = server("8xA100-80GB")
+    assert row["server_price_usd"] == 8 * 12_500 * 1.66
+    assert row["currency_year"] == 2022
+
+
+def test_aws_three_year_discount_range_covers_earlier_gpu_generations():
+    # Epoch AI Hardware prices.csv: p2/K80 $0.43 vs $0.90 (3-yr, 2017-02-10).
+    row = commitment_discount("aws", 3)
+    assert row["discount_low_fraction"] == pytest.approx(1 - 0.43 / 0.90, abs=0.005)
+    assert row["discount_fraction"] == 0.65
+    assert "FLAG" in row["notes"]
+
+
+@pytest.mark.parametrize("provider", ["aws", "nebius"])
+def test_cloud_snapshot_dates_are_dated_lower_bounds(provider):
+    frame = load_catalog("cloud_prices")
+    dates = set(frame.loc[frame["provider"] == provider, "source_date"])
+    assert len(dates) == 1
+    assert dates.pop().startswith("on or after 2025-")
+
+
+def test_gcp_a3_highgpu_us_central1_is_flagged_with_the_spot_check():
+    row = cloud_offer("gcp", "us-central1", "a3-highgpu-8g")
+    assert row["quality_flag"] == "suspect_low_on_demand"
+    assert "60-91 %" in row["notes"]
