@@ -79,6 +79,7 @@ CATALOG_NAMES: tuple[str, ...] = (
     "grid_intensity",
     "pue",
     "electricity_prices",
+    "cloud_price_history",
 )
 """Names accepted by :func:`load_catalog`; each is ``pricing/data/<name>.csv``."""
 
@@ -523,6 +524,27 @@ class ElectricityPriceRow(_Row):
     notes: str | None = Field(None, description="Free-text caveats.")
 
 
+class CloudPriceHistoryRow(_Row):
+    """A dated on-demand list price of one instance type (one point of its history)."""
+
+    provider: str = Field(min_length=1, description="Cloud provider id.")
+    region: str = Field(min_length=1, description="Provider region name.")
+    instance_type: str = Field(min_length=1, description="Instance (VM) type name.")
+    accelerator_model: str = Field(
+        min_length=1, description="Key of the accelerator in the accelerators catalog."
+    )
+    accelerator_count: float = Field(gt=0, description="Accelerators per instance. [-]")
+    price_date: dt.date = Field(description="Date the price was observed (ISO date).")
+    on_demand_usd_per_accelerator_hour: float = Field(
+        gt=0,
+        description="On-demand list price per accelerator-hour on that date. [USD/h]",
+    )
+    currency_year: Year = Field(description="Year whose USD the price is in.")
+    source: str = Field(min_length=1, description=_SOURCE_DESCRIPTION)
+    source_date: str = Field(min_length=1, description=_SOURCE_DATE_DESCRIPTION)
+    notes: str | None = Field(None, description="Free-text caveats.")
+
+
 # --------------------------------------------------------------------------
 # Catalog specifications
 # --------------------------------------------------------------------------
@@ -714,6 +736,25 @@ _SPECS: dict[str, _Spec] = {
             "source_date",
             "notes",
         ),
+    ),
+    "cloud_price_history": _Spec(
+        "cloud_price_history.csv",
+        CloudPriceHistoryRow,
+        ("provider", "region", "instance_type", "price_date"),
+        (
+            "provider",
+            "region",
+            "instance_type",
+            "accelerator_model",
+            "accelerator_count",
+            "price_date",
+            "on_demand_usd_per_accelerator_hour",
+            "currency_year",
+            "source",
+            "source_date",
+            "notes",
+        ),
+        references_accelerators=True,
     ),
 }
 

@@ -143,6 +143,10 @@ PHYSICAL_CHECKS = {
     "grid_intensity": lambda f: f["co2e_g_per_kwh"].between(0, 2000).all(),
     "pue": lambda f: f["pue"].between(1.0, 3.0).all(),
     "electricity_prices": lambda f: f["price_usd_per_kwh"].between(0, 2).all(),
+    "cloud_price_history": lambda f: (
+        f["on_demand_usd_per_accelerator_hour"].between(0.01, 100).all()
+        and (f["currency_year"] == f["price_date"].str[:4].astype(int)).all()
+    ),
 }
 
 
