@@ -65,6 +65,7 @@ __all__ = [
     "grid_intensity_co2e_g_per_kwh",
     "load_catalog",
     "overlay_catalog_name",
+    "parse_catalog_text",
     "places",
     "pue",
     "read_overlay_file",
@@ -1018,6 +1019,60 @@ def _shipped_frame(name: str) -> pd.DataFrame:
     rows, problems = _parse(
         _read_shipped(spec), spec, spec.file_name, accelerator_models=models
     )
+    if problems:
+        raise CatalogError(problems)
+    return _frame(rows, spec, user_supplied=False)
+
+
+def parse_catalog_text(
+    name: str,
+    text: str,
+    *,
+    label: str,
+    catalog: Catalog | None = None,
+) -> pd.DataFrame:
+    """Validate a whole catalog held as text (a refreshed file before it is written).
+
+    The same checks as the shipped files get (schema, ranges, unique keys,
+    known accelerators of ``catalog``), so that a new file is never written
+    unless it would load.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CATALOG_NAMES`.
+    text : str
+        CSV text with the catalog's columns.
+    label : str
+        File name for messages.
+    catalog : Catalog, optional
+        Supplies the known accelerators (default: the shipped catalogs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows, as :func:`load_catalog` returns them (``user_supplied``
+        False).
+
+    Raises
+    ------
+    CatalogError
+        With one ``file:line:column: why`` line per problem.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_catalog_text("pue", "facility,colour", label="x.csv")
+    ... except CatalogError as error:
+    ...     print(error.problems[0])
+    x.csv:1:colour: unknown column
+    """
+    spec = _spec(name)
+    models: frozenset[str] | None = None
+    if spec.references_accelerators:
+        accelerators = (catalog or Catalog()).frame("accelerators")
+        models = frozenset(str(m) for m in accelerators["accelerator_model"])
+    rows, problems = _parse(text, spec, label, accelerator_models=models)
     if problems:
         raise CatalogError(problems)
     return _frame(rows, spec, user_supplied=False)
