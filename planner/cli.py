@@ -132,8 +132,13 @@ def _parse_where(clauses: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _cmd_catalog(args: argparse.Namespace) -> None:
+    from planner import catalog_commands
     from pricing import catalog
 
+    if args.name in catalog_commands.ACTIONS:
+        catalog_commands.run(args)
+        return
+    catalog_commands.reject_action_options(args)
     if args.name not in catalog.CATALOG_NAMES:
         names = ", ".join(catalog.CATALOG_NAMES)
         msg = f"unknown catalog {args.name!r}; choose one of: {names}"
@@ -414,13 +419,65 @@ def build_parser() -> argparse.ArgumentParser:
     strubell.set_defaults(handler=_cmd_strubell)
 
     catalog = commands.add_parser(
-        "catalog", help="show a data catalog with its sources (optionally overlaid)"
+        "catalog",
+        help="show a data catalog with its sources; update, diff and date catalogs",
+        description="planner catalog NAME shows a catalog; planner catalog update "
+        "--from skypilot DIR | --from azure [--offline FILE] [--dry-run] [--force] "
+        "refreshes cloud_prices; planner catalog diff OLD NEW compares two "
+        "cloud_prices files; planner catalog dates lists each catalog's date.",
     )
     catalog.add_argument(
         "name",
         help="cloud_prices, accelerators, servers, commitment_discounts, "
-        "grid_intensity, pue or electricity_prices",
+        "grid_intensity, pue, electricity_prices, cloud_price_history; or the "
+        "action update, diff or dates",
     )
+    catalog.add_argument(
+        "paths", nargs="*", metavar="FILE", help="diff: OLD NEW (cloud_prices files)"
+    )
+    catalog.add_argument(
+        "--from",
+        dest="source",
+        nargs="+",
+        metavar="SOURCE",
+        help="update: 'skypilot DIR' (a <cloud>/vms.csv directory) or 'azure'",
+    )
+    catalog.add_argument(
+        "--offline", metavar="FILE", help="update --from azure: recorded API pages"
+    )
+    catalog.add_argument(
+        "--save", metavar="FILE", help="update --from azure: keep the fetched pages"
+    )
+    catalog.add_argument(
+        "--dry-run", action="store_true", help="update: show the diff, write nothing"
+    )
+    catalog.add_argument(
+        "--force", action="store_true", help="update: accept changes beyond --threshold"
+    )
+    catalog.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="FRACTION",
+        help="update: largest price change (or share of rows removed) accepted "
+        "without --force [0-1] (default 0.5)",
+    )
+    catalog.add_argument(
+        "--data-dir",
+        help="update: folder with cloud_prices.csv (default: pricing/data)",
+    )
+    catalog.add_argument(
+        "--date", help="update: date of the prices; dates: reference date (YYYY-MM-DD)"
+    )
+    catalog.add_argument(
+        "--provider", action="append", help="update --from skypilot: clouds to read"
+    )
+    catalog.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="update: skip rows of accelerators the catalog does not know",
+    )
+    catalog.add_argument("--label", help="update: text for the rows' source")
     catalog.add_argument("--format", choices=("table", "json", "csv"), default="table")
     catalog.add_argument(
         "--where",

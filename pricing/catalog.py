@@ -25,6 +25,7 @@ import datetime as dt
 import difflib
 import io
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -52,15 +53,20 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Overlay",
+    "SourcedValue",
     "UnknownCatalogItemError",
     "accelerator",
     "catalog_key",
     "cloud_offer",
     "commitment_discount",
     "default_cloud_offers",
+    "electricity_price",
+    "grid_intensity",
     "grid_intensity_co2e_g_per_kwh",
     "load_catalog",
     "overlay_catalog_name",
+    "parse_catalog_text",
+    "places",
     "pue",
     "read_overlay_file",
     "server",
@@ -74,11 +80,20 @@ CATALOG_NAMES: tuple[str, ...] = (
     "grid_intensity",
     "pue",
     "electricity_prices",
+    "cloud_price_history",
 )
 """Names accepted by :func:`load_catalog`; each is ``pricing/data/<name>.csv``."""
 
 REFERENCE_ACCELERATOR = "A100-80GB-SXM4"
-"""Accelerator whose ``relative_throughput`` is 1.0 (312 dense FP16/BF16 TFLOPS)."""
+"""Accelerator whose ``relative_throughput`` (and peak-FP16 ratio) is 1.0."""
+
+GRID_INTENSITY_UNIT = "g CO2e/kWh"
+"""Unit of every grid-intensity value: grams CO2-equivalent per kWh. [-]"""
+
+ELECTRICITY_PRICE_UNIT = "USD/kWh"
+"""Unit of every electricity price: US dollars (of the row's currency year) per
+kilowatt-hour. [-]"""
+
 
 _DATA_PACKAGE = "pricing"
 _DATA_DIR = "data"
@@ -109,6 +124,38 @@ class CatalogError(ValueError):
 
 class UnknownCatalogItemError(ValueError, LookupError):
     """A lookup found no row; the message lists close matches."""
+
+
+@dataclass(frozen=True)
+class SourcedValue:
+    """One looked-up number with its unit, years and provenance.
+
+    Lookups that feed an answer (a tariff, a grid intensity) return this
+    instead of a bare float, so that a report can say where a number comes
+    from and how old it is, and a caller can convert money by CPI from
+    ``currency_year`` to the scenario's year.
+
+    Examples
+    --------
+    >>> value = SourcedValue(0.2061, "USD/kWh", 2024, 2024, "EIA", "2024-09-24")
+    >>> f"{value.value} {value.unit} ({value.year})"
+    '0.2061 USD/kWh (2024)'
+    """
+
+    value: float
+    """The number, in ``unit``."""
+    unit: str
+    """Unit of ``value``, e.g. ``"USD/kWh"`` or ``"g CO2e/kWh"``."""
+    year: int | None
+    """Year the data describe (data year); None when the source does not say."""
+    currency_year: int | None
+    """Year whose dollars a money value is stated in; None for non-money values."""
+    source: str
+    """Document, table or repository the value comes from."""
+    source_date: str
+    """When the source was published or retrieved (ISO date or clear text)."""
+    user_supplied: bool = False
+    """True when the value comes from a user's overlay rather than a shipped row."""
 
 
 # --------------------------------------------------------------------------
@@ -226,12 +273,27 @@ class AcceleratorRow(_Row):
         None,
         gt=0,
         description=(
-            "Throughput relative to A100-80GB-SXM4 = 1, on the basis stated in "
-            "throughput_basis. [-]"
+            "Training throughput relative to A100-80GB-SXM4 = 1, the default the "
+            "planner uses: from MLPerf Training results where they exist, else the "
+            "fallback stated in throughput_basis. [-]"
+        ),
+    )
+    relative_throughput_peak_fp16: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Peak dense FP16/BF16 TFLOPS over A100-80GB-SXM4's 312 (an upper "
+            "bound, not a measured speed). [-]"
         ),
     )
     throughput_basis: str | None = Field(
         None, description="How relative_throughput was derived, or why it is blank."
+    )
+    throughput_workload: str | None = Field(
+        None, description="Benchmark workload behind relative_throughput, if any."
+    )
+    throughput_source: str | None = Field(
+        None, description="Where the benchmark figures come from (repository, path)."
     )
     embodied_co2e_kg: float | None = Field(
         None,
@@ -463,6 +525,27 @@ class ElectricityPriceRow(_Row):
     notes: str | None = Field(None, description="Free-text caveats.")
 
 
+class CloudPriceHistoryRow(_Row):
+    """A dated on-demand list price of one instance type (one point of its history)."""
+
+    provider: str = Field(min_length=1, description="Cloud provider id.")
+    region: str = Field(min_length=1, description="Provider region name.")
+    instance_type: str = Field(min_length=1, description="Instance (VM) type name.")
+    accelerator_model: str = Field(
+        min_length=1, description="Key of the accelerator in the accelerators catalog."
+    )
+    accelerator_count: float = Field(gt=0, description="Accelerators per instance. [-]")
+    price_date: dt.date = Field(description="Date the price was observed (ISO date).")
+    on_demand_usd_per_accelerator_hour: float = Field(
+        gt=0,
+        description="On-demand list price per accelerator-hour on that date. [USD/h]",
+    )
+    currency_year: Year = Field(description="Year whose USD the price is in.")
+    source: str = Field(min_length=1, description=_SOURCE_DESCRIPTION)
+    source_date: str = Field(min_length=1, description=_SOURCE_DATE_DESCRIPTION)
+    notes: str | None = Field(None, description="Free-text caveats.")
+
+
 # --------------------------------------------------------------------------
 # Catalog specifications
 # --------------------------------------------------------------------------
@@ -525,7 +608,10 @@ _SPECS: dict[str, _Spec] = {
             "launch_price_usd",
             "currency_year",
             "relative_throughput",
+            "relative_throughput_peak_fp16",
             "throughput_basis",
+            "throughput_workload",
+            "throughput_source",
             "embodied_co2e_kg",
             "source",
             "source_date",
@@ -651,6 +737,25 @@ _SPECS: dict[str, _Spec] = {
             "source_date",
             "notes",
         ),
+    ),
+    "cloud_price_history": _Spec(
+        "cloud_price_history.csv",
+        CloudPriceHistoryRow,
+        ("provider", "region", "instance_type", "price_date"),
+        (
+            "provider",
+            "region",
+            "instance_type",
+            "accelerator_model",
+            "accelerator_count",
+            "price_date",
+            "on_demand_usd_per_accelerator_hour",
+            "currency_year",
+            "source",
+            "source_date",
+            "notes",
+        ),
+        references_accelerators=True,
     ),
 }
 
@@ -914,6 +1019,60 @@ def _shipped_frame(name: str) -> pd.DataFrame:
     rows, problems = _parse(
         _read_shipped(spec), spec, spec.file_name, accelerator_models=models
     )
+    if problems:
+        raise CatalogError(problems)
+    return _frame(rows, spec, user_supplied=False)
+
+
+def parse_catalog_text(
+    name: str,
+    text: str,
+    *,
+    label: str,
+    catalog: Catalog | None = None,
+) -> pd.DataFrame:
+    """Validate a whole catalog held as text (a refreshed file before it is written).
+
+    The same checks as the shipped files get (schema, ranges, unique keys,
+    known accelerators of ``catalog``), so that a new file is never written
+    unless it would load.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CATALOG_NAMES`.
+    text : str
+        CSV text with the catalog's columns.
+    label : str
+        File name for messages.
+    catalog : Catalog, optional
+        Supplies the known accelerators (default: the shipped catalogs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows, as :func:`load_catalog` returns them (``user_supplied``
+        False).
+
+    Raises
+    ------
+    CatalogError
+        With one ``file:line:column: why`` line per problem.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_catalog_text("pue", "facility,colour", label="x.csv")
+    ... except CatalogError as error:
+    ...     print(error.problems[0])
+    x.csv:1:colour: unknown column
+    """
+    spec = _spec(name)
+    models: frozenset[str] | None = None
+    if spec.references_accelerators:
+        accelerators = (catalog or Catalog()).frame("accelerators")
+        models = frozenset(str(m) for m in accelerators["accelerator_model"])
+    rows, problems = _parse(text, spec, label, accelerator_models=models)
     if problems:
         raise CatalogError(problems)
     return _frame(rows, spec, user_supplied=False)
@@ -1239,6 +1398,50 @@ def _grid_lookup(
 @lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
 def _pue_lookup(catalog: Catalog, facility: str, region: str | None) -> float:
     return _pue_in(catalog._cached("pue"), facility, region=region)
+
+    def grid_intensity(
+        self,
+        *,
+        country_iso2: str | None = None,
+        subdivision_code: str | None = None,
+        provider: str | None = None,
+        cloud_region: str | None = None,
+    ) -> SourcedValue:
+        """Grid intensity with year and source (see :func:`grid_intensity`)."""
+        return _grid_sourced(
+            _grid_row(
+                self._cached("grid_intensity"),
+                country_iso2=country_iso2,
+                subdivision_code=subdivision_code,
+                provider=provider,
+                cloud_region=cloud_region,
+            )
+        )
+
+    def electricity_price(
+        self,
+        *,
+        country_iso2: str | None = None,
+        subdivision_code: str | None = None,
+        sector: str = "commercial",
+    ) -> SourcedValue:
+        """Electricity price with years and source (see :func:`electricity_price`)."""
+        return _electricity_sourced(
+            _electricity_row(
+                self._cached("electricity_prices"),
+                country_iso2=country_iso2,
+                subdivision_code=subdivision_code,
+                sector=sector,
+            )
+        )
+
+    def places(self, *, sector: str = "commercial") -> pd.DataFrame:
+        """Places with both a tariff and a grid intensity (see :func:`places`)."""
+        return _places_in(
+            self._cached("grid_intensity"),
+            self._cached("electricity_prices"),
+            sector=sector,
+        )
 
 
 @lru_cache(maxsize=32)
@@ -1648,6 +1851,25 @@ def _grid_in(
     provider: str | None,
     cloud_region: str | None,
 ) -> float:
+    row = _grid_row(
+        frame,
+        country_iso2=country_iso2,
+        subdivision_code=subdivision_code,
+        provider=provider,
+        cloud_region=cloud_region,
+    )
+    return float(row["co2e_g_per_kwh"])
+
+
+def _grid_row(
+    frame: pd.DataFrame,
+    *,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    provider: str | None,
+    cloud_region: str | None,
+) -> pd.Series:
+    """Best grid-intensity row for a place (see grid_intensity_co2e_g_per_kwh)."""
     if cloud_region is not None:
         mask = (frame["scope"] == "cloud_region") & (
             frame["cloud_region"] == cloud_region
@@ -1678,7 +1900,344 @@ def _grid_in(
             str(wanted), candidates
         )
         raise UnknownCatalogItemError(msg)
-    return float(_first(_rank(match, by=["preferred", "year"]))["co2e_g_per_kwh"])
+    return _first(_rank(match, by=["preferred", "year"]))
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An integer cell as int, a missing one as None."""
+    return None if _isna(value) else int(value)
+
+
+def _grid_sourced(row: pd.Series) -> SourcedValue:
+    """A grid-intensity row as a SourcedValue."""
+    return SourcedValue(
+        value=float(row["co2e_g_per_kwh"]),
+        unit=GRID_INTENSITY_UNIT,
+        year=_int_or_none(row["year"]),
+        currency_year=None,
+        source=f"{row['source']} [{row['name']}; dataset {row['dataset']}]",
+        source_date=str(row["source_date"]),
+        user_supplied=bool(row["user_supplied"]),
+    )
+
+
+def grid_intensity(
+    *,
+    country_iso2: str | None = None,
+    subdivision_code: str | None = None,
+    provider: str | None = None,
+    cloud_region: str | None = None,
+    overlay: str | os.PathLike[str] | None = None,
+) -> SourcedValue:
+    """Return the carbon intensity of electricity for a place, with its data year.
+
+    The same row as :func:`grid_intensity_co2e_g_per_kwh` (the most specific
+    argument decides the level; user rows win, then ``preferred``, then the
+    newest year), returned with its unit, data year and source.
+
+    Parameters
+    ----------
+    country_iso2 : str, optional
+        ISO 3166-1 alpha-2 code, e.g. ``"DE"``.
+    subdivision_code : str, optional
+        ISO 3166-2 code, e.g. ``"US-MA"``.
+    provider : str, optional
+        Cloud provider id; only with ``cloud_region``.
+    cloud_region : str, optional
+        Cloud region name, e.g. ``"europe-west4"``.
+    overlay : str or os.PathLike, optional
+        Overlay file for the grid_intensity catalog.
+
+    Returns
+    -------
+    SourcedValue
+        ``value`` in g CO2e/kWh (location-based), ``year`` the data year (None
+        when the source gives none), ``currency_year`` None.
+
+    Raises
+    ------
+    ValueError
+        If ``provider`` is given without ``cloud_region``.
+    UnknownCatalogItemError
+        If no row matches; the message lists close matches.
+
+    Examples
+    --------
+    >>> world = grid_intensity()
+    >>> world.unit, world.year >= 2019, world.currency_year is None
+    ('g CO2e/kWh', True, True)
+    """
+    return _catalog_with("grid_intensity", overlay).grid_intensity(
+        country_iso2=country_iso2,
+        subdivision_code=subdivision_code,
+        provider=provider,
+        cloud_region=cloud_region,
+    )
+
+
+_BAND_PREFERENCE: tuple[str, ...] = (
+    "all customers",
+    "all bands",
+    "band IC",
+    "band ID",
+    "band IB",
+    "band IE",
+    "band IA",
+    "band IF",
+    "band IG",
+)
+"""Consumption bands in order of preference when a place has several rows: the
+sector average first (the only band of the EIA rows), then Eurostat's bands
+from IC/ID (0.5-20 GWh/yr, a 0.1-1 MW cluster) outwards."""
+
+
+def _band_rank(band: Any) -> int:
+    """Position of a consumption band in :data:`_BAND_PREFERENCE` (unknown last)."""
+    text = str(band)
+    for position, prefix in enumerate(_BAND_PREFERENCE):
+        if prefix in text:
+            return position
+    return len(_BAND_PREFERENCE)
+
+
+def _sector_words(sector: Any) -> set[str]:
+    """Lower-case words of a sector label ('non-household (industrial/commercial)')."""
+    return {word for word in re.split(r"[^a-z]+", str(sector).lower()) if word}
+
+
+def _ranked_electricity(frame: pd.DataFrame, sector: str) -> pd.DataFrame:
+    """Rows of one sector, best first: user rows, newest year, preferred band."""
+    wanted = sector.strip().lower()
+    in_sector = frame["sector"].map(lambda value: wanted in _sector_words(value))
+    rows = frame[in_sector.astype(bool)].copy()
+    rows["_band_rank"] = rows["consumption_band"].map(_band_rank)
+    rows = rows.sort_values(
+        ["user_supplied", "year", "_band_rank"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    return rows.drop(columns="_band_rank")
+
+
+def _electricity_row(
+    frame: pd.DataFrame,
+    *,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    sector: str,
+) -> pd.Series:
+    """Best electricity-price row for a place and sector."""
+    if subdivision_code is not None:
+        mask = (frame["scope"] == "subnational") & (
+            frame["subdivision_code"] == subdivision_code.upper()
+        )
+        wanted, column = subdivision_code, "subdivision_code"
+    elif country_iso2 is not None:
+        mask = (frame["scope"] == "country") & (
+            frame["country_iso2"] == country_iso2.upper()
+        )
+        wanted, column = country_iso2, "country_iso2"
+    else:
+        msg = "electricity_price needs country_iso2 or subdivision_code"
+        raise ValueError(msg)
+    place = frame[mask]
+    if place.empty:
+        candidates = sorted({str(value) for value in frame[column].dropna()})
+        msg = f"no electricity price for {column}={wanted!r}" + _close_matches(
+            str(wanted), candidates
+        )
+        raise UnknownCatalogItemError(msg)
+    match = _ranked_electricity(place, sector)
+    if match.empty:
+        sectors = sorted({str(value) for value in place["sector"]})
+        msg = (
+            f"no electricity price for {column}={wanted!r} and sector={sector!r}; "
+            f"sectors there: {', '.join(sectors)}"
+        )
+        raise UnknownCatalogItemError(msg)
+    return _first(match)
+
+
+def _electricity_sourced(row: pd.Series) -> SourcedValue:
+    """An electricity-price row as a SourcedValue."""
+    detail = f"{row['name']}, {row['sector']}, {row['consumption_band']}, "
+    return SourcedValue(
+        value=float(row["price_usd_per_kwh"]),
+        unit=ELECTRICITY_PRICE_UNIT,
+        year=int(row["year"]),
+        currency_year=int(row["currency_year"]),
+        source=f"{row['source']} [{detail}{row['period']}]",
+        source_date=str(row["source_date"]),
+        user_supplied=bool(row["user_supplied"]),
+    )
+
+
+def electricity_price(
+    *,
+    country_iso2: str | None = None,
+    subdivision_code: str | None = None,
+    sector: str = "commercial",
+    overlay: str | os.PathLike[str] | None = None,
+) -> SourcedValue:
+    """Return the electricity price of a place, with its data and currency year.
+
+    A subdivision (e.g. a US state, ``"US-MA"``) is looked up when given, else
+    the country. A row matches a sector when the sector is one of the words of
+    its ``sector`` label, so ``"commercial"`` finds both EIA commercial rows and
+    Eurostat non-household rows. Among matching rows the user-supplied one
+    wins, then the newest ``year``, then the consumption band in the order of
+    :data:`_BAND_PREFERENCE` (sector average first).
+
+    Parameters
+    ----------
+    country_iso2 : str, optional
+        ISO 3166-1 alpha-2 code, e.g. ``"DE"``.
+    subdivision_code : str, optional
+        ISO 3166-2 code, e.g. ``"US-MA"``; wins over ``country_iso2``.
+    sector : str, default "commercial"
+        Customer sector, e.g. ``"commercial"`` or ``"industrial"``.
+    overlay : str or os.PathLike, optional
+        Overlay file for the electricity_prices catalog (e.g. your tariff).
+
+    Returns
+    -------
+    SourcedValue
+        ``value`` in USD/kWh of ``currency_year`` (convert with
+        :func:`pricing.finance.real_usd`), ``year`` the data year.
+
+    Raises
+    ------
+    ValueError
+        If neither ``country_iso2`` nor ``subdivision_code`` is given.
+    UnknownCatalogItemError
+        If the place or the sector has no row; the message lists close matches.
+
+    Examples
+    --------
+    >>> price = electricity_price(subdivision_code="US-MA")
+    >>> price.unit, price.currency_year == price.year
+    ('USD/kWh', True)
+    """
+    return _catalog_with("electricity_prices", overlay).electricity_price(
+        country_iso2=country_iso2, subdivision_code=subdivision_code, sector=sector
+    )
+
+
+_PLACE_COLUMNS: tuple[str, ...] = (
+    "place_kind",
+    "place_id",
+    "name",
+    "country_iso2",
+    "subdivision_code",
+    "provider",
+    "cloud_region",
+    "electricity_usd_per_kwh",
+    "electricity_year",
+    "electricity_currency_year",
+    "electricity_place",
+    "grid_co2e_g_per_kwh",
+    "grid_year",
+)
+
+
+def _places_in(
+    grid: pd.DataFrame, electricity: pd.DataFrame, *, sector: str
+) -> pd.DataFrame:
+    """Places with both a tariff and a grid intensity (see :func:`places`)."""
+    ranked_grid = _rank(grid, by=["preferred", "year"])
+    ranked_power = _ranked_electricity(electricity, sector)
+    tariffs: dict[str, pd.Series] = {}
+    for scope, column in (
+        ("country", "country_iso2"),
+        ("subnational", "subdivision_code"),
+    ):
+        rows = ranked_power[ranked_power["scope"] == scope].drop_duplicates(column)
+        for _, row in rows.iterrows():
+            tariffs[str(row[column])] = row
+    records: list[dict[str, Any]] = []
+    levels = (
+        ("country", "country", ["country_iso2"]),
+        ("subdivision", "subnational", ["subdivision_code"]),
+        ("cloud_region", "cloud_region", ["provider", "cloud_region"]),
+    )
+    for kind, scope, key in levels:
+        rows = ranked_grid[ranked_grid["scope"] == scope].drop_duplicates(key)
+        for _, row in rows.iterrows():
+            code = row["subdivision_code"]
+            if kind == "country" or _isna(code) or str(code) not in tariffs:
+                code = row["country_iso2"]
+            tariff = None if _isna(code) else tariffs.get(str(code))
+            if tariff is None:
+                continue
+            place_id = {
+                "country": str(row["country_iso2"]),
+                "subdivision": str(row["subdivision_code"]),
+                "cloud_region": f"{row['provider']}:{row['cloud_region']}",
+            }[kind]
+            records.append(
+                {
+                    "place_kind": kind,
+                    "place_id": place_id,
+                    "name": row["name"],
+                    "country_iso2": row["country_iso2"],
+                    "subdivision_code": row["subdivision_code"],
+                    "provider": row["provider"],
+                    "cloud_region": row["cloud_region"],
+                    "electricity_usd_per_kwh": float(tariff["price_usd_per_kwh"]),
+                    "electricity_year": int(tariff["year"]),
+                    "electricity_currency_year": int(tariff["currency_year"]),
+                    "electricity_place": str(code),
+                    "grid_co2e_g_per_kwh": float(row["co2e_g_per_kwh"]),
+                    "grid_year": _int_or_none(row["year"]),
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=list(_PLACE_COLUMNS))
+    for column in ("electricity_year", "electricity_currency_year", "grid_year"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def places(
+    *,
+    sector: str = "commercial",
+    overlays: Sequence[str | os.PathLike[str]] = (),
+) -> pd.DataFrame:
+    """Return the places (countries, subdivisions, cloud regions) with both values.
+
+    One row per place that has both an electricity price (for ``sector``) and
+    a grid intensity, chosen as :func:`electricity_price` and
+    :func:`grid_intensity` choose them, for a place selector. A cloud region
+    takes the tariff of its subdivision when the catalog has one, else of its
+    country (``electricity_place`` says which).
+
+    Parameters
+    ----------
+    sector : str, default "commercial"
+        Customer sector of the tariffs.
+    overlays : sequence of str or os.PathLike, optional
+        Overlay files of the grid_intensity or electricity_prices catalogs
+        (each file's catalog is told by its header).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``place_kind`` (country, subdivision, cloud_region),
+        ``place_id`` (``"DE"``, ``"US-MA"``, ``"gcp:europe-west4"``), ``name``,
+        codes, ``electricity_usd_per_kwh`` [USD/kWh of
+        ``electricity_currency_year``], ``electricity_year``,
+        ``electricity_place``, ``grid_co2e_g_per_kwh`` [g CO2e/kWh] and
+        ``grid_year`` (missing when the source gives none).
+
+    Examples
+    --------
+    >>> table = places()
+    >>> sorted(set(table["place_kind"]))
+    ['cloud_region', 'country', 'subdivision']
+    >>> bool(table["place_id"].is_unique)
+    True
+    """
+    files = [read_overlay_file(path) for path in overlays]
+    return Catalog().with_overlays(files).places(sector=sector)
 
 
 def pue(

@@ -421,7 +421,7 @@ def cpi_index(year: int) -> float:
 
     Examples
     --------
-    >>> cpi_index(2019), cpi_index(2035) == cpi_index(2024)
+    >>> cpi_index(2019), cpi_index(2035) == cpi_index(2025)
     (255.657, True)
     """
     table = _cpi_table()

@@ -318,7 +318,7 @@ def owned_case(department):
         {"capital_budget_usd_per_year": 100_000.0},
         {"site_power_kw": 10.0},
         {"racks": 1, "rack_units_per_rack": 8},
-        {"carbon_cap_co2e_kg_per_year": 32_000.0},
+        {"carbon_cap_co2e_kg_per_year": 40_000.0},
         {"min_onprem_share": 1.0},
         {"max_servers_per_year": 0},
     ],
@@ -372,7 +372,7 @@ def test_shadow_price_is_the_slope_of_the_relaxed_cost(owned_case, limit, step):
     # Twelve load-duration blocks: the value function's linear pieces are long
     # (the exact hourly curve changes slope at every hour's level).
     relaxed = replace(options, continuous=True, blocks_per_year=12)
-    value = {"capital_budget_usd_per_year": 150_000.0}.get(limit, 35_000.0)
+    value = {"capital_budget_usd_per_year": 150_000.0}.get(limit, 39_000.0)
     plan = opt.optimise(scenario, replace(relaxed, **{limit: value}))
     looser = opt.optimise(scenario, replace(relaxed, **{limit: value + step}))
     rows = plan.binding[plan.binding["constraint"] == limit]

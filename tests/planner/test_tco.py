@@ -310,8 +310,8 @@ def test_depreciation_recovers_the_basis_and_never_adds_cash(method):
 
 
 def test_catalog_prices_are_converted_to_the_scenario_currency_year():
-    # 8xA100-80GB is priced in 2020 dollars; in 2024 dollars it is x CPI-U
-    # 313.689 / 258.811 (BLS annual averages).
+    # 8xA100-80GB is priced in 2022 dollars; in 2024 dollars it is x CPI-U
+    # 313.689 / 292.655 (BLS annual averages).
     data = screening_scenario().model_dump(mode="json")
     data["currency_year"] = 2024
     data["strategies"][0]["server"] = "8xA100-80GB"
@@ -319,9 +319,9 @@ def test_catalog_prices_are_converted_to_the_scenario_currency_year():
     scenario = scenario_from_dict(data)
     resolved = resolve_server(scenario.strategies[0], scenario, catalog.Catalog())
     row = catalog.server("8xA100-80GB")
-    assert row["currency_year"] == 2020
+    assert row["currency_year"] == 2022
     assert resolved.server_price_usd == pytest.approx(
-        row["server_price_usd"] * 313.689 / 258.811
+        row["server_price_usd"] * 313.689 / 292.655
     )
 
 

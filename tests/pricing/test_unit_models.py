@@ -1,6 +1,7 @@
 """Unit models against published numbers, oracles and invariants."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import numpy_financial as npf
@@ -230,3 +231,13 @@ def test_cpi_table_is_increasing_and_complete():
     assert all(b > a for a, b in itertools.pairwise(indices))
     assert finance.cpi_index(2019) == 255.657
     assert finance.real_usd(100.0, 2024, 2024) == 100.0
+
+
+def test_cpi_2025_is_the_bls_first_half_average_and_marked_partial():
+    # BLS CPI-U U.S. city average, first half 2025: 320.229 (1982-84 = 100).
+    assert finance.cpi_index(2025) == 320.229
+    assert finance.cpi_index(2030) == 320.229
+    text = (Path(finance.__file__).parent / "data" / "us_cpi.csv").read_text("utf-8")
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("2025,320.229,")
+    assert "PARTIAL YEAR" in last
