@@ -44,10 +44,6 @@ Epoch AI, "Trends in GPU price-performance" (Hobbhahn & Besiroglu 2022), 21-28 %
 a year decline in $ per FLOP/s (docs/methods.md §6.1). Applies to refresh
 purchases. [1/year]"""
 
-CLOUD_PRICE_TREND_PER_YEAR = -0.20
-"""Real change per year of a fixed cloud GPU SKU's price (docs/methods.md §6.2/9:
-assumption, range 0 to -35 %/y; volatile). [1/year]"""
-
 SPOT_INTERRUPTION_OVERHEAD = 0.10
 """Extra hours re-run per useful spot hour after pre-emptions (assumption: 10 %,
 for jobs that checkpoint hourly; docs/methods.md §1.1 treats spot as
@@ -84,10 +80,11 @@ STAFF_USD_PER_FTE_YEAR = 124_000.0
 Handbook, network and computer systems administrators, median pay $95,360 (May
 2023), plus 30 % fringe benefits (assumption). Volatile; set your own. [USD/year]"""
 
-COLOCATION_USD_PER_KW_MONTH = 163.0
+COLOCATION_USD_PER_KW_MONTH = 184.06
 """Data-centre colocation rent per kW of IT load: CBRE "North America Data Center
-Trends H2 2023", average asking rate ~$163/kW/month for 250-500 kW requirements
-(secondary citation; volatile). Used when the project pays for hosting.
+Trends H2 2024" (published 2025-02-26), average asking rate for 250-500 kW
+requirements across primary markets, $184.06/kW/month (+12.6 % year on year;
+H1 2024: $174.06). Volatile. Used when the project pays for hosting.
 [USD/(kW month)]"""
 
 HOST_POWER_FACTOR = 10_200.0 / (8 * 700.0)

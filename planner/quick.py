@@ -83,19 +83,28 @@ class QuickCompare(Frozen):
         le=3.0,
         description="Power usage effectiveness of your machine room. [-]",
     )
-    electricity_usd_per_kwh: float = Field(
-        0.1068,
+    location: str = Field(
+        "US",
+        min_length=2,
+        max_length=8,
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        description="Where your machine room is (ISO country, e.g. DE, or US "
+        "state, e.g. US-MA): fills the tariff and grid intensity from the "
+        "catalogs, with their source and year. [-]",
+    )
+    electricity_usd_per_kwh: float | None = Field(
+        None,
         ge=0.0,
         le=2.0,
-        description="Your tariff (default: EIA 2019 U.S. commercial average). "
-        "[USD/kWh]",
+        description="Your tariff; default: the location's commercial average "
+        "(electricity_prices catalog). [USD/kWh]",
     )
-    grid_co2e_g_per_kwh: float = Field(
-        369.5,
+    grid_co2e_g_per_kwh: float | None = Field(
+        None,
         ge=0.0,
         le=2_000.0,
-        description="Grid carbon intensity at your site (default: United States "
-        "2023, OWID/Ember). [g CO2e/kWh]",
+        description="Grid carbon intensity at your site; default: the "
+        "location's (grid_intensity catalog). [g CO2e/kWh]",
     )
     indirect_cost_rate: float = Field(
         defaults.INDIRECT_COST_RATE,
@@ -117,11 +126,12 @@ class QuickCompare(Frozen):
         le=0.3,
         description="Real discount rate. [1/year]",
     )
-    cloud_price_change_per_year: float = Field(
-        defaults.CLOUD_PRICE_TREND_PER_YEAR,
+    cloud_price_change_per_year: float | None = Field(
+        None,
         gt=-1.0,
         le=1.0,
-        description="Real change of cloud prices a year. [1/year]",
+        description="Real change of cloud prices a year; default: the catalog's "
+        "evidence for a fixed SKU (cloud_price_history). [1/year]",
     )
 
 
@@ -243,6 +253,7 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
             },
             "site": {
                 "pue": inputs.pue,
+                "location": inputs.location,
                 "electricity_usd_per_kwh": inputs.electricity_usd_per_kwh,
                 "grid_co2e_g_per_kwh": inputs.grid_co2e_g_per_kwh,
             },

@@ -226,8 +226,9 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         f"accelerator-hours in the first year ({scenario.demand.reference_accelerator}"
         f" equivalents), changing {scenario.demand.growth_per_year:+.0%} a year.",
         f"- Site: PUE {scenario.site.pue}, electricity "
-        f"${scenario.site.electricity_usd_per_kwh}/kWh, grid "
-        f"{scenario.site.grid_co2e_g_per_kwh:,.0f} g CO2e/kWh.",
+        f"${evaluation.resolved.site.electricity_usd_per_kwh[0]:.4f}/kWh, grid "
+        f"{evaluation.resolved.site.grid_co2e_g_per_kwh[0]:,.0f} g CO2e/kWh in the "
+        "first year.",
         f"- Institution: F&A {scenario.institution.indirect_cost_rate:.0%} on "
         "services"
         + (

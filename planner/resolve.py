@@ -37,12 +37,13 @@ from planner.scenario import (
     Scenario,
     SharedStrategy,
 )
-from pricing.catalog import Catalog
+from pricing.catalog import Catalog, SourcedValue
 from pricing.emissions import (
     embodied_co2e_kg_per_hour,
     intensity_trajectory_co2e_g_per_kwh,
 )
 from pricing.finance import discount_factors, real_usd
+from pricing.history import PriceTrend, cloud_price_trend, data_year_warning
 from pricing.units import HOURS_PER_YEAR, scalar
 
 FloatArray = npt.NDArray[np.float64]
@@ -308,6 +309,8 @@ class ResolvedScenario:
     """Shape (years + 1,): (1 + r)^-t at t = 0..N. [-]"""
     assumptions: tuple[tuple[str, str], ...] = field(default=())
     """(what, source) of every looked-up default, for reports."""
+    warnings: tuple[str, ...] = field(default=())
+    """Looked-up values much older than the start year, and stale catalogs."""
 
     @property
     def horizon_years(self) -> int:
@@ -560,7 +563,9 @@ def _resolve_offer(
         on_demand_usd_per_accelerator_hour=float(per_hour),
         spot_usd_per_accelerator_hour=None if spot is None else float(spot),
         spot_interruption_overhead=strategy.spot_interruption_overhead,
-        price_change_per_year=strategy.price_change_per_year,
+        price_change_per_year=strategy.price_change_per_year
+        if strategy.price_change_per_year is not None
+        else default_cloud_trend(catalog).annual_change_real,
         commitment_discounts=discounts,
         relative_throughput=relative,
         power_w_per_accelerator=float(power_w),
@@ -578,6 +583,27 @@ def _resolve_offer(
         indirect_cost_rate=_indirect_rate(strategy, scenario),
         sources=tuple(sources),
     )
+
+
+@lru_cache(maxsize=8)
+def default_cloud_trend(catalog: Catalog) -> PriceTrend:
+    """Default real price change of a fixed cloud SKU: the catalog's evidence.
+
+    The median real change per year of the list prices of fixed SKUs in the
+    ``cloud_price_history`` catalog (:func:`pricing.history.cloud_price_trend`),
+    cached per catalog.
+
+    Parameters
+    ----------
+    catalog : pricing.catalog.Catalog
+        The catalog with overlays.
+
+    Returns
+    -------
+    pricing.history.PriceTrend
+        Median, range and source.
+    """
+    return cloud_price_trend(catalog=catalog)
 
 
 def resolve_cloud_strategy(
@@ -928,13 +954,89 @@ def member_profiles(
 # --- the whole scenario --------------------------------------------------------------
 
 
-def resolve_site(scenario: Scenario) -> ResolvedSite:
+def site_values(
+    scenario: Scenario, catalog: Catalog
+) -> tuple[float, float, list[tuple[str, str]], list[str]]:
+    """The site's tariff and grid intensity: given, or looked up by location.
+
+    A looked-up tariff is converted from its row's currency year by CPI-U; a
+    value whose data year is more than two years before the start year is
+    reported (:func:`pricing.history.data_year_warning`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Site settings, currency year and start year.
+    catalog : pricing.catalog.Catalog
+        The catalog with overlays.
+
+    Returns
+    -------
+    tariff : float
+        Year-1 tariff in the scenario's money. [USD/kWh]
+    grid : float
+        Year-1 grid intensity. [g CO2e/kWh]
+    assumptions : list of (str, str)
+        What was looked up and its source.
+    warnings : list of str
+        Old data.
+    """
+    site = scenario.site
+    assumptions: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    place = _place_keys(site.location)
+    tariff = site.electricity_usd_per_kwh
+    if tariff is None:
+        found = catalog.electricity_price(**place)
+        year = found.currency_year or found.year
+        tariff = (
+            scalar(real_usd(found.value, int(year), scenario.currency_year))
+            if year is not None
+            else found.value
+        )
+        assumptions.append(_sourced(f"electricity of {site.location}", found))
+        warnings.extend(_old(found, scenario, f"electricity of {site.location}"))
+    grid = site.grid_co2e_g_per_kwh
+    if grid is None:
+        found = catalog.grid_intensity(**place)
+        grid = found.value
+        assumptions.append(_sourced(f"grid intensity of {site.location}", found))
+        warnings.extend(_old(found, scenario, f"grid intensity of {site.location}"))
+    return float(tariff), float(grid), assumptions, warnings
+
+
+def _place_keys(location: str | None) -> dict[str, str]:
+    if location is None:
+        return {}
+    if "-" in location:
+        return {"subdivision_code": location}
+    return {"country_iso2": location}
+
+
+def _sourced(what: str, value: SourcedValue) -> tuple[str, str]:
+    marker = "your overlay, " if value.user_supplied else ""
+    year = f"{value.year} data" if value.year is not None else "no data year"
+    return (
+        what,
+        f"{value.value:g} {value.unit} ({marker}{year}; {value.source}, "
+        f"{value.source_date})",
+    )
+
+
+def _old(value: SourcedValue, scenario: Scenario, label: str) -> list[str]:
+    warning = data_year_warning(value, year=scenario.start_year, label=label)
+    return [] if warning is None else [warning]
+
+
+def resolve_site(scenario: Scenario, catalog: Catalog | None = None) -> ResolvedSite:
     """Tariff and grid paths of the site over the horizon.
 
     Parameters
     ----------
     scenario : Scenario
         Site settings and horizon.
+    catalog : pricing.catalog.Catalog, optional
+        For a location's tariff and grid intensity.
 
     Returns
     -------
@@ -943,14 +1045,11 @@ def resolve_site(scenario: Scenario) -> ResolvedSite:
     """
     site = scenario.site
     n = scenario.horizon_years
+    tariff, grid, _, _ = site_values(scenario, catalog or Catalog())
     return ResolvedSite(
         pue=site.pue,
-        electricity_usd_per_kwh=_path(
-            site.electricity_usd_per_kwh, site.tariff_change_per_year, n
-        ),
-        grid_co2e_g_per_kwh=_path(
-            site.grid_co2e_g_per_kwh, site.grid_change_per_year, n
-        ),
+        electricity_usd_per_kwh=_path(tariff, site.tariff_change_per_year, n),
+        grid_co2e_g_per_kwh=_path(grid, site.grid_change_per_year, n),
     )
 
 
@@ -1070,11 +1169,22 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
         (f"{s.name}", src) for s in resolved_strategies for src in _sources(s)
     ]
     assumptions.append(("cost of late or unserved work", service.basis))
+    _, _, site_sources, warnings = site_values(scenario, catalog)
+    assumptions.extend(site_sources)
+    if any(cloud.price_change_per_year is None for cloud in _clouds(scenario)):
+        trend = default_cloud_trend(catalog)
+        assumptions.append(
+            (
+                "cloud price trend of a fixed SKU",
+                f"{trend.annual_change_real:+.1%} a year real (range "
+                f"{trend.low_real:+.1%} to {trend.high_real:+.1%}; {trend.source})",
+            )
+        )
     unsized = ResolvedScenario(
         scenario=scenario,
         catalog=catalog,
         demand=scenario_demand(scenario),
-        site=resolve_site(scenario),
+        site=resolve_site(scenario, catalog),
         institution=ResolvedInstitution(
             indirect_cost_rate=institution.indirect_cost_rate,
             equipment_threshold_usd=institution.equipment_threshold_usd,
@@ -1088,12 +1198,25 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
             discount_factors(scenario.real_discount_rate, np.arange(n + 1.0))
         ),
         assumptions=tuple(assumptions),
+        warnings=tuple(warnings),
     )
     if not any(getattr(s, "sized", False) for s in resolved_strategies):
         return unsized
     from planner.sizing import size_owned_strategies  # uses the engine's arithmetic
 
     return size_owned_strategies(unsized)
+
+
+def _clouds(scenario: Scenario) -> list[CloudStrategy]:
+    """Every cloud strategy and burst of a scenario."""
+    found: list[CloudStrategy] = []
+    for strategy in scenario.strategies:
+        if isinstance(strategy, CloudStrategy):
+            found.append(strategy)
+        burst = getattr(strategy, "burst", None)
+        if isinstance(burst, CloudStrategy):
+            found.append(burst)
+    return found
 
 
 def _sources(strategy: ResolvedStrategy) -> tuple[str, ...]:

@@ -212,21 +212,49 @@ class Site(Frozen):
         le=3.0,
         description="Power usage effectiveness of the machine room. [-]",
     )
-    electricity_usd_per_kwh: float = Field(
-        ge=0.0, le=2.0, description="Electricity tariff at the meter. [USD/kWh]"
+    location: str | None = Field(
+        None,
+        min_length=2,
+        max_length=8,
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        description="Where the machine room is: an ISO 3166 country (DE) or "
+        "subdivision (US-MA); looks up the tariff and grid intensity (with their "
+        "source and year) when they are not given. [-]",
+    )
+    electricity_usd_per_kwh: float | None = Field(
+        None,
+        ge=0.0,
+        le=2.0,
+        description="Electricity tariff at the meter; default: the location's "
+        "commercial average (electricity_prices catalog, CPI-converted). "
+        "[USD/kWh]",
     )
     tariff_change_per_year: Trend = Field(
         0.0, description="Real change of the tariff each year. [1/year]"
     )
-    grid_co2e_g_per_kwh: float = Field(
+    grid_co2e_g_per_kwh: float | None = Field(
+        None,
         ge=0.0,
         le=2_000.0,
-        description="Location-based grid carbon intensity. [g CO2e/kWh]",
+        description="Location-based grid carbon intensity; default: the "
+        "location's (grid_intensity catalog). [g CO2e/kWh]",
     )
     grid_change_per_year: Trend = Field(
         defaults.GRID_TREND_PER_YEAR,
         description="Relative change of grid intensity each year. [1/year]",
     )
+
+    @model_validator(mode="after")
+    def _place_or_values(self) -> Site:
+        if self.location is None and (
+            self.electricity_usd_per_kwh is None or self.grid_co2e_g_per_kwh is None
+        ):
+            msg = (
+                "give a location (e.g. US-MA or DE) or both electricity_usd_per_kwh "
+                "and grid_co2e_g_per_kwh"
+            )
+            raise ValueError(msg)
+        return self
 
 
 MtdcKind = Literal[
@@ -376,9 +404,11 @@ class CloudStrategy(_StrategyBase):
         "included; default the catalog server of the same accelerator at full "
         "load. [W]",
     )
-    price_change_per_year: Trend = Field(
-        defaults.CLOUD_PRICE_TREND_PER_YEAR,
-        description="Real change of the price each year. [1/year]",
+    price_change_per_year: Trend | None = Field(
+        None,
+        description="Real change of the price each year; default: the median "
+        "real change of fixed cloud SKUs' list prices (cloud_price_history "
+        "catalog, about -3 % a year). [1/year]",
     )
     relative_throughput: float | None = Field(
         None,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner.costing import VIEWS, View
 from planner.resolve import ResolvedCloudStrategy, ResolvedOwnedStrategy
-from planner.scenario import CloudStrategy, Scenario
+from planner.scenario import Scenario
 from planner.tco import Evaluation, cumulative_costs, evaluate, strategy_ledger
 from planner.tco.strategies import strategy_levels
 
@@ -113,17 +113,9 @@ def flat_cloud_prices(scenario: Scenario) -> Scenario:
     return type(scenario).model_validate(data)
 
 
-def _cloud_trends(scenario: Scenario) -> list[float]:
-    trends: list[float] = []
-    for strategy in scenario.strategies:
-        clouds: list[CloudStrategy] = []
-        if isinstance(strategy, CloudStrategy):
-            clouds.append(strategy)
-        burst = getattr(strategy, "burst", None)
-        if isinstance(burst, CloudStrategy):
-            clouds.append(burst)
-        trends.extend(c.price_change_per_year for c in clouds)
-    return trends
+def _cloud_trends(evaluation: Evaluation) -> list[float]:
+    """The real price change per year of every cloud offer, as resolved."""
+    return [offer.offer.price_change_per_year for offer in evaluation.resolved.offers()]
 
 
 def _late_words(row: pd.Series) -> str:
@@ -214,14 +206,14 @@ def recommend(
         sentence += (
             " Spot is interruptible capacity that may not be available at this scale."
         )
-    trends = _cloud_trends(scenario)
+    trends = _cloud_trends(evaluation)
     flat_best = None
     if trends and any(t != 0 for t in trends):
         flat = flat if flat is not None else evaluate(flat_cloud_prices(scenario))
         flat_summary = flat.summary.set_index("strategy")[column]
         flat_best = str(flat_summary.idxmin())
         assumed = sorted(set(trends))
-        words = ", ".join(f"{t:+.0%}" for t in assumed)
+        words = ", ".join(f"{t:+.1%}" for t in assumed)
         if flat_best != best:
             flips.append(
                 f"with cloud prices flat in real terms (instead of {words} a year), "
@@ -265,7 +257,7 @@ def recommendations(evaluation: Evaluation) -> dict[str, Recommendation]:
         ``{"institution": Recommendation, "award": Recommendation}``.
     """
     flat = None
-    if any(t != 0 for t in _cloud_trends(evaluation.scenario)):
+    if any(t != 0 for t in _cloud_trends(evaluation)):
         flat = evaluate(
             flat_cloud_prices(evaluation.scenario),
             catalog=evaluation.resolved.catalog,

@@ -1354,6 +1354,50 @@ class Catalog:
         """PUE of a facility or provider (see :func:`pue`)."""
         return _pue_lookup(self, facility, region)
 
+    def grid_intensity(
+        self,
+        *,
+        country_iso2: str | None = None,
+        subdivision_code: str | None = None,
+        provider: str | None = None,
+        cloud_region: str | None = None,
+    ) -> SourcedValue:
+        """Grid intensity with year and source (see :func:`grid_intensity`)."""
+        return _grid_sourced(
+            _grid_row(
+                self._cached("grid_intensity"),
+                country_iso2=country_iso2,
+                subdivision_code=subdivision_code,
+                provider=provider,
+                cloud_region=cloud_region,
+            )
+        )
+
+    def electricity_price(
+        self,
+        *,
+        country_iso2: str | None = None,
+        subdivision_code: str | None = None,
+        sector: str = "commercial",
+    ) -> SourcedValue:
+        """Electricity price with years and source (see :func:`electricity_price`)."""
+        return _electricity_sourced(
+            _electricity_row(
+                self._cached("electricity_prices"),
+                country_iso2=country_iso2,
+                subdivision_code=subdivision_code,
+                sector=sector,
+            )
+        )
+
+    def places(self, *, sector: str = "commercial") -> pd.DataFrame:
+        """Places with both a tariff and a grid intensity (see :func:`places`)."""
+        return _places_in(
+            self._cached("grid_intensity"),
+            self._cached("electricity_prices"),
+            sector=sector,
+        )
+
 
 LOOKUP_CACHE_ENTRIES = 1_024
 """Rows kept by the lookup cache (keyed by catalog content and key): a few
