@@ -50,7 +50,7 @@ from planner.resolve import (
 )
 from planner.scenario import Scenario
 from planner.tco import Evaluation, cumulative_costs, evaluate, strategy_ledger
-from pricing.finance import capital_recovery_factor
+from pricing.finance import capital_recovery_factor, discount_factors
 from pricing.units import HOURS_PER_YEAR, scalar
 
 FloatArray = npt.NDArray[np.float64]
@@ -274,8 +274,8 @@ def cloud_premium(
     """Cloud price per reference hour over owned cost per reference hour, full use.
 
     As Cottier et al. (2024) compare cloud rental with owned hardware: one
-    server bought in year 0 and kept busy all its usable hours over its life
-    (at most the horizon), its cost amortised with the capital recovery factor
+    server bought in year 0 and kept busy all its usable hours over its whole
+    life (whatever the scenario's horizon), its cost amortised with the capital recovery factor
     (capex less the discounted resale, plus support and power; no staff,
     hosting or F&A); against each purchase model of the offer for the same
     work (a commitment of the same capacity, fully used), without F&A.
@@ -294,14 +294,19 @@ def cloud_premium(
     dict
         Premium [-] by purchase model (only those the offer can price).
     """
-    n = resolved.horizon_years
-    life = min(onprem.ops.lifetime_years, n)
+    # Over the server's own life, whatever the scenario's horizon (Cottier et
+    # al. amortise hardware over its life): the site's paths continued.
+    life = onprem.ops.lifetime_years
+    scenario = resolved.scenario
     free = replace(resolved.institution, indirect_cost_rate=0.0)
     ops = replace(onprem.ops, staff_fte=0.0, hosting_usd_per_kw_month=0.0)
+    steps = np.arange(life, dtype=float)
     site = replace(
         resolved.site,
-        electricity_usd_per_kwh=resolved.site.electricity_usd_per_kwh[:life],
-        grid_co2e_g_per_kwh=resolved.site.grid_co2e_g_per_kwh[:life],
+        electricity_usd_per_kwh=resolved.site.electricity_usd_per_kwh[0]
+        * (1.0 + scenario.site.tariff_change_per_year) ** steps,
+        grid_co2e_g_per_kwh=resolved.site.grid_co2e_g_per_kwh[0]
+        * (1.0 + scenario.site.grid_change_per_year) ** steps,
     )
     vintage = costing.server_vintage_flows(
         onprem.server, ops, site, free, bought=0, horizon=life
@@ -309,7 +314,10 @@ def cloud_premium(
     capacity = costing.capacity_reference_per_server(onprem.server, ops)
     work = np.full(life, capacity * HOURS_PER_YEAR)
     power = costing.owned_work_rates(onprem.server, site, free, horizon=life)
-    discount = resolved.discount[: life + 1]
+    discount = np.asarray(
+        discount_factors(scenario.real_discount_rate, np.arange(life + 1.0)),
+        dtype=float,
+    )
     owned_pv = float(vintage.cost_usd("institution") @ discount) + float(
         power.cost_usd("institution")[1:] * work @ discount[1:]
     )
@@ -320,7 +328,8 @@ def cloud_premium(
     offer = replace(
         cloud.offer,
         indirect_cost_rate=0.0,
-        grid_co2e_g_per_kwh=cloud.offer.grid_co2e_g_per_kwh[:life],
+        grid_co2e_g_per_kwh=cloud.offer.grid_co2e_g_per_kwh[0]
+        * (1.0 + scenario.site.grid_change_per_year) ** steps,
     )
     premiums = {}
     for purchase in PURCHASES:
@@ -498,10 +507,14 @@ def _explain(
             f"For this scenario's demand, {cloud} costs {ratio:.2f}x {onprem} "
             f"({basis}), so {cheaper} is the cheaper of the two."
         )
-    if delayed > 0.5 or unserved > 0.5:
+    late = []
+    if delayed > 0.5:
+        late.append(f"delays {delayed:,.0f}")
+    if unserved > 0.5:
+        late.append(f"leaves {unserved:,.0f} unserved")
+    if late:
         parts.append(
-            f"{onprem} delays {delayed:,.0f} and leaves {unserved:,.0f} reference "
-            "hours unserved; their cost is included."
+            f"{onprem} {' and '.join(late)} reference hours; that cost is included."
         )
     if status == "crosses" and utilisation is not None:
         parts.append(
@@ -686,3 +699,54 @@ def screening_curves(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def premiums_and_ratios(
+    evaluation: Evaluation, *, view: View | None = None
+) -> dict[str, dict[str, object]]:
+    """Each cloud strategy's premium and cost ratio against the first owned one.
+
+    The cloud premium is Cottier et al. (2024)'s, per purchase model and at full
+    use, without F&A or staff (:func:`cloud_premium`); the cost ratio is
+    Strubell et al. (2019)'s, NPV of renting over NPV of owning for the
+    scenario's own demand, in the view.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        Output of :func:`planner.tco.evaluate`.
+    view : {"institution", "award"}, optional
+        Whose cost for the ratio; the scenario's view by default.
+
+    Returns
+    -------
+    dict
+        Cloud strategy name to ``premium_against`` (the owned strategy),
+        ``cloud_premium`` (its own purchase model), ``cloud_premiums`` (every
+        purchase model) and ``cost_ratio``. Empty without an owned strategy.
+    """
+    resolved = evaluation.resolved
+    chosen: View = view or evaluation.scenario.view
+    owned = [
+        s
+        for s in resolved.strategies
+        if isinstance(s, ResolvedOwnedStrategy) and not s.members
+    ]
+    if not owned:
+        return {}
+    reference = owned[0]
+    summary = evaluation.summary.set_index("strategy")[f"{chosen}_npv_usd"]
+    owned_npv = float(summary.loc[reference.name])
+    out: dict[str, dict[str, object]] = {}
+    for strategy in resolved.strategies:
+        if not isinstance(strategy, ResolvedCloudStrategy):
+            continue
+        premiums = cloud_premium(resolved, reference, strategy)
+        npv = float(summary.loc[strategy.name])
+        out[strategy.name] = {
+            "premium_against": reference.name,
+            "cloud_premium": premiums.get(strategy.purchase),
+            "cloud_premiums": premiums,
+            "cost_ratio": npv / owned_npv if owned_npv > 0 else None,
+        }
+    return out

@@ -201,15 +201,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     if args.format == "markdown":
         sys.stdout.write(report.markdown_report(evaluation, break_evens))
         return
+    from planner import verdict
+
     out = sys.stdout
     out.write(f"{scenario.name}\n")
     out.write(
         f"{scenario.horizon_years} years from {scenario.start_year}, real USD of "
-        f"{scenario.currency_year}, discounted at {scenario.real_discount_rate:.1%}\n\n"
+        f"{scenario.currency_year}, discounted at {scenario.real_discount_rate:.1%}; "
+        f"npv_usd is the {scenario.view} view at equal service\n\n"
     )
+    out.write(verdict.headline(verdict.recommendations(evaluation)) + "\n\n")
     out.write(report.summary_table(evaluation).to_string(index=False) + "\n\n")
     for item in break_evens:
         out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
+    for warning in evaluation.resolved.warnings:
+        sys.stderr.write(f"planner evaluate: warning: {warning}\n")
 
 
 # --- optimiser --------------------------------------------------------------------

@@ -40,7 +40,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -144,6 +144,10 @@ class Line:
     co2e_kg: FloatArray
     """Shape (N + 1,): CO2e per unit. [kg]"""
     scope: Literal["", "operational", "embodied"] = ""
+    base: str = ""
+    """For an F&A line, the category it is charged on (its MTDC base)."""
+    rate: float = 0.0
+    """For an F&A line, the rate charged on its base. [-]"""
 
 
 @dataclass(frozen=True)
@@ -263,19 +267,29 @@ def _line(
 
 
 def _with_fa(lines: list[Line], rates: dict[str, float], horizon: int) -> list[Line]:
-    """Add one F&A line: the sum of each project line's cost times its rate.
+    """Add the F&A lines: one per project line in MTDC, at the rate it bears.
 
     ``rates`` maps a line's category to the F&A rate it bears (absent: none).
-    F&A is charged on the project's own lines only (2 CFR 200.1 MTDC).
+    F&A is charged on the project's own lines only (2 CFR 200.1 MTDC); each F&A
+    line names its base and rate, so a budget shows them.
     """
-    base = _zeros(horizon)
+    extra = []
     for line in lines:
         rate = rates.get(line.category, 0.0)
-        if rate and line.payer == "project":
-            base = base + indirect_cost_usd(line.cost_usd, rate)
-    if np.any(base):
-        lines.append(_line(INDIRECT, "project", horizon, cost_usd=base))
-    return lines
+        if rate and line.payer == "project" and np.any(line.cost_usd):
+            extra.append(
+                replace(
+                    _line(
+                        INDIRECT,
+                        "project",
+                        horizon,
+                        cost_usd=indirect_cost_usd(line.cost_usd, rate),
+                    ),
+                    base=line.category,
+                    rate=rate,
+                )
+            )
+    return [*lines, *extra]
 
 
 def indirect_cost_usd(direct_cost_usd: FloatArray, rate: float) -> FloatArray:

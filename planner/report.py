@@ -63,7 +63,7 @@ def yearly_by_strategy(evaluation: Evaluation) -> pd.DataFrame:
 def evaluation_payload(
     evaluation: Evaluation, break_evens: list[BreakEven]
 ) -> dict[str, Any]:
-    """The JSON of ``planner evaluate``: strategies with yearly flows, break-evens.
+    """The JSON of ``planner evaluate``: verdict, strategies by view, budget.
 
     Parameters
     ----------
@@ -75,21 +75,63 @@ def evaluation_payload(
     Returns
     -------
     dict
-        ``scenario`` (name, horizon, currency), ``strategies`` (name, kind,
-        npv_usd, total_nominal_usd, equivalent_annual_cost_usd,
-        cost_per_reference_hour_usd, utilisation, co2e_kg, co2e_embodied_kg, ...,
-        and ``years``: year, calendar_year, cost_usd, discounted_cost_usd,
-        co2e_kg) and ``break_even`` (onprem, cloud, utilisation, year,
-        cloud_premium, explanation, ...). Undefined numbers are null.
+        ``scenario`` (name, horizon, currency, view); ``views``;
+        ``recommendation`` (per view: ``view``, ``strategy``, ``runner_up``,
+        ``margin_usd``, ``sentence``, ``flips_if`` ...); ``strategies`` (name,
+        kind, ``npv_usd`` in the scenario's view, ``views`` with each view's
+        ``npv_usd``, ``cash_npv_usd``, ``undiscounted_real_usd`` and
+        ``nominal_usd``, delay and unserved work and cost, ``cloud_premium``
+        and ``cost_ratio`` for cloud strategies, ``budget`` by period in
+        nominal dollars of the award view, and ``years``); ``break_even``;
+        ``assumptions`` (what was looked up, and its source) and ``warnings``.
+        Undefined numbers are null.
     """
+    from planner import verdict
+    from planner.breakeven import premiums_and_ratios
+    from planner.costing import VIEWS
+    from planner.tco.budget import budget_table, nominal_totals
+
     yearly = yearly_by_strategy(evaluation)
+    recommendations = verdict.recommendations(evaluation)
+    ratios = premiums_and_ratios(evaluation)
+    budget = budget_table(evaluation, "award")
+    nominal = nominal_totals(evaluation).set_index("strategy")
     strategies = []
     for row in evaluation.summary.to_dict("records"):
-        years = yearly[yearly["strategy"] == row["strategy"]]
-        entry: dict[str, Any] = {"name": row["strategy"]}
+        name = row["strategy"]
+        years = yearly[yearly["strategy"] == name]
+        entry: dict[str, Any] = {"name": name}
         entry |= {
             str(key): _clean(value) for key, value in row.items() if key != "strategy"
         }
+        entry["views"] = {
+            view: {
+                "npv_usd": _clean(row[f"{view}_npv_usd"]),
+                "cash_npv_usd": _clean(row[f"{view}_cash_npv_usd"]),
+                "undiscounted_real_usd": _clean(row[f"{view}_undiscounted_usd"]),
+                "nominal_usd": _clean(nominal.loc[name, f"{view}_nominal_usd"]),
+            }
+            for view in VIEWS
+        }
+        entry["total_nominal_usd"] = entry["views"][evaluation.view]["nominal_usd"]
+        comparison = ratios.get(name, {})
+        entry["cloud_premium"] = _clean(comparison.get("cloud_premium"))
+        entry["cost_ratio"] = _clean(comparison.get("cost_ratio"))
+        entry["premium_against"] = comparison.get("premium_against")
+        periods = budget[budget["strategy"] == name]
+        entry["budget"] = [
+            {
+                "budget_period": int(period),
+                "calendar_year": int(group["calendar_year"].iloc[0]),
+                "nominal_usd": float(group["nominal_usd"].sum()),
+                "indirect_costs_usd": float(
+                    group.loc[
+                        group["category"] == "indirect_costs", "nominal_usd"
+                    ].sum()
+                ),
+            }
+            for period, group in periods.groupby("budget_period")
+        ]
         entry["years"] = [
             {str(k): _clean(v) for k, v in year.items() if k != "strategy"}
             for year in years.to_dict("records")
@@ -103,12 +145,25 @@ def evaluation_payload(
             "horizon_years": scenario.horizon_years,
             "currency_year": scenario.currency_year,
             "real_discount_rate": scenario.real_discount_rate,
+            "budget_escalation_per_year": scenario.budget_escalation_per_year,
+            "view": scenario.view,
         },
+        "views": list(VIEWS),
+        "recommendation": {
+            view: {key: _clean(value) for key, value in rec.as_dict().items()}
+            for view, rec in recommendations.items()
+        },
+        "headline": verdict.headline(recommendations),
         "strategies": strategies,
         "break_even": [
             {key: _clean(value) for key, value in item.as_dict().items()}
             for item in break_evens
         ],
+        "assumptions": [
+            {"what": what, "source": source}
+            for what, source in evaluation.resolved.assumptions
+        ],
+        "warnings": list(evaluation.resolved.warnings),
     }
 
 
@@ -192,9 +247,12 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
     str
         Markdown text.
     """
+    from planner import verdict
+
     scenario = evaluation.scenario
     summary = evaluation.summary.sort_values("npv_usd")
     best = summary.iloc[0]
+    recommendations = verdict.recommendations(evaluation)
     yearly = yearly_by_strategy(evaluation)
     cash = yearly.pivot_table(
         index="calendar_year", columns="strategy", values="cost_usd", sort=False
@@ -241,9 +299,10 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         "",
         "## Result",
         "",
-        f"The cheapest strategy is **{best['strategy']}**, present value "
-        f"${best['npv_usd']:,.0f} (${best['equivalent_annual_cost_usd']:,.0f} a year "
-        f"equivalent), {best['co2e_kg'] / 1e3:,.1f} t CO2e over the horizon.",
+        *[rec.sentence + "\n" for rec in recommendations.values()],
+        f"The recommended strategy in the {evaluation.view} view, "
+        f"**{best['strategy']}**, is ${best['equivalent_annual_cost_usd']:,.0f} a year "
+        f"equivalent, {best['co2e_kg'] / 1e3:,.1f} t CO2e over the horizon.",
         "",
         _md_table(shown),
         "",

@@ -77,12 +77,13 @@ def size_owned_strategies(resolved: ResolvedScenario) -> ResolvedScenario:
             strategies.append(strategy)
             continue
         levels, hours = strategy_levels(strategy, resolved)
-        best_count, best_npv = 1, np.inf
-        for count in candidate_counts(strategy, float(levels.max())):
+        costs = []
+        counts = candidate_counts(strategy, float(levels.max()))
+        for count in counts:
             trial = replace(strategy, servers=float(count))
             ledger, _ = strategy_ledger(trial, resolved, levels, hours)
-            npv = float(ledger.cost_usd(view)[0] @ resolved.discount)
-            if npv < best_npv - 1e-9 * max(1.0, abs(best_npv)):
-                best_count, best_npv = count, npv
+            costs.append(float(ledger.cost_usd(view)[0] @ resolved.discount))
+        # The first of equal costs: fewer servers when a count adds nothing.
+        best_count = counts[int(np.argmin(costs))]
         strategies.append(replace(strategy, servers=float(best_count)))
     return replace(resolved, strategies=tuple(strategies))

@@ -60,8 +60,11 @@ COST_COLUMNS = (
     "energy_kwh",
     "co2e_kg",
     "co2e_scope",
+    "fa_base",
+    "fa_rate",
 )
-"""Columns of :func:`tco_table`, one row per strategy x year x category x payer."""
+"""Columns of :func:`tco_table`, one row per strategy x year x category x payer
+(F&A rows name the category they are charged on and the rate)."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,8 @@ def _ledger_frame(name: str, kind: str, ledger: Ledger) -> pd.DataFrame:
             "energy_kwh": np.concatenate([line.energy_kwh[0] for line in lines]),
             "co2e_kg": np.concatenate([line.co2e_kg[0] for line in lines]),
             "co2e_scope": np.repeat([line.scope for line in lines], width),
+            "fa_base": np.repeat([line.base for line in lines], width),
+            "fa_rate": np.repeat([line.rate for line in lines], width),
         }
     )
 

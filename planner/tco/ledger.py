@@ -39,6 +39,10 @@ class LedgerLine:
     """Shape (batch, N + 1). [kWh]"""
     co2e_kg: FloatArray
     """Shape (batch, N + 1). [kg]"""
+    base: str = ""
+    """For an F&A line, the category it is charged on."""
+    rate: float = 0.0
+    """For an F&A line, its rate. [-]"""
 
 
 @dataclass
@@ -82,6 +86,8 @@ class Ledger:
                 cost_usd=scale * line.cost_usd[None, :],
                 energy_kwh=scale * line.energy_kwh[None, :],
                 co2e_kg=scale * line.co2e_kg[None, :],
+                base=line.base,
+                rate=line.rate,
             )
         )
 
@@ -159,10 +165,10 @@ class Ledger:
         return Ledger(batch=self.batch, horizon=self.horizon, lines=lines)
 
     def merged(self) -> list[LedgerLine]:
-        """Lines summed by (category, payer, scope), in first-seen order."""
-        out: dict[tuple[str, str, str], LedgerLine] = {}
+        """Lines summed by (category, payer, scope, F&A base and rate), in order."""
+        out: dict[tuple[str, str, str, str, float], LedgerLine] = {}
         for line in self.lines:
-            key = (line.category, line.payer, line.scope)
+            key = (line.category, line.payer, line.scope, line.base, line.rate)
             if key in out:
                 old = out[key]
                 out[key] = LedgerLine(
@@ -172,6 +178,8 @@ class Ledger:
                     cost_usd=old.cost_usd + line.cost_usd,
                     energy_kwh=old.energy_kwh + line.energy_kwh,
                     co2e_kg=old.co2e_kg + line.co2e_kg,
+                    base=old.base,
+                    rate=old.rate,
                 )
             else:
                 out[key] = line

@@ -47,8 +47,11 @@ def screening_instances(
 ) -> float:
     """Default commitment size: the screening curve in whole instances.
 
-    Commit the capacity busy more than ``1 - discount`` of the hours (methods
-    notes 1.3), rounded down to whole instances of the offer.
+    Commit the capacity busy more than ``1 - discount`` of the hours (docs/
+    methods.md §1.3), in whole instances of the offer: of the two whole numbers
+    around that level, the one whose first-year bill is lower (every hour of the
+    commitment at ``1 - discount`` of the price, plus the overflow on demand;
+    both scale with the same price, so the choice holds for any price path).
 
     Parameters
     ----------
@@ -68,7 +71,17 @@ def screening_instances(
     discount = offer.commitment_discounts[strategy.term_years]
     level = demand.level_exceeded(sizing_hourly, 1.0 - discount)
     per_instance = offer.accelerators_per_instance * offer.relative_throughput
-    return float(math.floor(level / per_instance + 1e-9))
+    low = math.floor(level / per_instance + 1e-9)
+
+    def bill(instances: int) -> float:
+        # In units of the on-demand price per reference hour.
+        committed = (
+            instances * per_instance * float(sizing_hourly.size) * (1 - discount)
+        )
+        overflow = float(np.maximum(sizing_hourly - instances * per_instance, 0).sum())
+        return committed + overflow
+
+    return float(min((low, low + 1), key=bill))
 
 
 def cloud_ledger(
@@ -433,5 +446,9 @@ def recharged(
     fa_rate = costing.mtdc_rate("recharge", resolved.institution)
     if fa_rate:
         fa = costing.indirect_cost_usd(recharge, fa_rate)
-        lines.append(LedgerLine(costing.INDIRECT, "project", "", fa, zero, zero))
+        lines.append(
+            LedgerLine(
+                costing.INDIRECT, "project", "", fa, zero, zero, "recharge", fa_rate
+            )
+        )
     return Ledger(batch=ledger.batch, horizon=ledger.horizon, lines=lines)
