@@ -275,8 +275,8 @@ def cloud_premium(
 
     As Cottier et al. (2024) compare cloud rental with owned hardware: one
     server bought in year 0 and kept busy all its usable hours over its whole
-    life (whatever the scenario's horizon), its cost amortised with the capital recovery factor
-    (capex less the discounted resale, plus support and power; no staff,
+    life (whatever the scenario's horizon), its cost amortised with the capital
+    recovery factor (capex less the discounted resale, plus support and power; no staff,
     hosting or F&A); against each purchase model of the offer for the same
     work (a commitment of the same capacity, fully used), without F&A.
 
