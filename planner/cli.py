@@ -185,12 +185,28 @@ def _cmd_scenario_new(args: argparse.Namespace) -> None:
     sys.stderr.write(f"wrote {out}\n")
 
 
-def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from planner import breakeven, report, tco
+def _scenario_and_catalog(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The scenario of ``args.scenario`` and its catalog with every overlay."""
+    from pathlib import Path
+
+    from planner.overlays import scenario_catalog
     from planner.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    evaluation = tco.evaluate(scenario)
+    catalog = scenario_catalog(
+        scenario,
+        base_dir=Path(args.scenario).parent,
+        extra_files=args.overlay or (),
+        allow_outside=bool(getattr(args, "allow_outside_paths", False)),
+    )
+    return scenario, catalog
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from planner import breakeven, report, tco
+
+    scenario, catalog = _scenario_and_catalog(args)
+    evaluation = tco.evaluate(scenario, catalog=catalog)
     break_evens = breakeven.break_even_table(scenario, evaluation=evaluation)
     if args.format == "json":
         _emit_json(report.evaluation_payload(evaluation, break_evens))
@@ -224,9 +240,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 def _cmd_optimise(args: argparse.Namespace) -> None:
 
     from planner import optimise
-    from planner.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario, catalog = _scenario_and_catalog(args)
     options = optimise.OptimiseOptions()
     if args.options:
         import yaml
@@ -245,7 +260,9 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
 
             problems = validation_problems(error)
             raise ScenarioError([f"{args.options}: {p}" for p in problems]) from None
-    plan = optimise.optimise(scenario, options, pareto_points=args.pareto)
+    plan = optimise.optimise(
+        scenario, options, pareto_points=args.pareto, catalog=catalog
+    )
     if args.format == "json":
         _emit_json(plan.as_json())
         return
@@ -269,9 +286,9 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
 
 def _cmd_pool(args: argparse.Namespace) -> None:
     from planner import pooling
-    from planner.scenario import SharedStrategy, load_scenario
+    from planner.scenario import SharedStrategy
 
-    scenario = load_scenario(args.scenario)
+    scenario, catalog = _scenario_and_catalog(args)
     shared = [s.name for s in scenario.strategies if isinstance(s, SharedStrategy)]
     if not shared:
         msg = f"{args.scenario}: the scenario has no shared (consortium) strategy"
@@ -280,7 +297,7 @@ def _cmd_pool(args: argparse.Namespace) -> None:
     if name not in shared:
         msg = f"--strategy {name!r}: not a shared strategy; choose one of {shared}"
         raise UserError([msg])
-    game = pooling.consortium_game(scenario, name)
+    game = pooling.consortium_game(scenario, name, catalog=catalog)
     table = pooling.allocations(game)
     if args.format == "json":
         _emit_json(
@@ -511,6 +528,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="project every strategy of a scenario and its break-evens"
     )
+    evaluate.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a catalog overlay CSV (vendor quote, tariff); repeatable; wins over "
+        "the scenario's catalog_overlays",
+    )
     evaluate.add_argument("scenario", help="scenario YAML file")
     evaluate.add_argument(
         "--format",
@@ -522,6 +547,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     optimise = commands.add_parser(
         "optimise", help="the cheapest fleet plan: buy, commit, burst (MILP)"
+    )
+    optimise.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a catalog overlay CSV (vendor quote, tariff); repeatable; wins over "
+        "the scenario's catalog_overlays",
     )
     optimise.add_argument("scenario", help="scenario YAML file")
     optimise.add_argument(
@@ -539,6 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     pool = commands.add_parser(
         "pool", help="consortium: pooled cost, allocations by rule, core check"
+    )
+    pool.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a catalog overlay CSV (vendor quote, tariff); repeatable; wins over "
+        "the scenario's catalog_overlays",
     )
     pool.add_argument("scenario", help="scenario YAML with a shared strategy")
     pool.add_argument("--strategy", help="name of the shared strategy (default: first)")

@@ -33,6 +33,7 @@ from planner.scenario import (
     CloudStrategy,
     DemandShape,
     HybridStrategy,
+    InlineServer,
     OnPremStrategy,
     Scenario,
     SharedStrategy,
@@ -666,6 +667,8 @@ def resolve_server(
     ResolutionError
         If the server or its accelerator is unknown, or its throughput is missing.
     """
+    if isinstance(strategy.server, InlineServer):
+        return _inline_server(strategy, strategy.server, scenario, catalog)
     try:
         row = catalog.server(strategy.server)
         relative = _relative_throughput(
@@ -708,7 +711,72 @@ def resolve_server(
         ),
         embodied_co2e_kg=float(embodied),
         rack_units=_float_or_none(row.get("rack_units")),
-        sources=(f"{strategy.server}: {row['source']}",),
+        sources=(
+            f"{strategy.server}: "
+            + ("your overlay, " if bool(row.get("user_supplied", False)) else "")
+            + f"{row['source']}",
+        ),
+    )
+
+
+def _inline_server(
+    strategy: OnPremStrategy,
+    spec: InlineServer,
+    scenario: Scenario,
+    catalog: Catalog,
+) -> ResolvedServer:
+    """A server typed in the scenario; the strategy's overrides still win."""
+    model = spec.accelerator_model
+    try:
+        relative = (
+            spec.relative_throughput
+            if spec.relative_throughput is not None
+            else _relative_throughput(
+                catalog, str(model), scenario.demand.reference_accelerator, None
+            )
+        )
+        if strategy.relative_throughput is not None:
+            relative = strategy.relative_throughput
+        if model is not None:
+            catalog.accelerator(model)  # unknown model: a clear error
+    except ResolutionError as error:
+        raise ResolutionError(
+            [f"{strategy.name}: {p}" for p in error.problems]
+        ) from None
+    except LookupError as error:
+        raise ResolutionError(
+            [f"{strategy.name}: {str(error).strip(chr(39))}"]
+        ) from None
+    embodied = spec.embodied_co2e_kg
+    if strategy.embodied_co2e_kg is not None:
+        embodied = strategy.embodied_co2e_kg
+    if embodied is None:
+        embodied = (
+            defaults.EMBODIED_SERVER_BASE_CO2E_KG
+            + defaults.EMBODIED_PER_ACCELERATOR_CO2E_KG * spec.accelerators_per_server
+        )
+    return ResolvedServer(
+        server=spec.name,
+        accelerator_model=model or spec.name,
+        accelerators_per_server=float(spec.accelerators_per_server),
+        server_price_usd=float(strategy.server_price_usd or spec.server_price_usd),
+        cluster_overhead_fraction=float(
+            strategy.cluster_overhead_fraction
+            if strategy.cluster_overhead_fraction is not None
+            else spec.cluster_overhead_fraction
+        ),
+        relative_throughput=float(relative),
+        idle_power_w=float(
+            spec.idle_power_w
+            if strategy.idle_power_w is None
+            else strategy.idle_power_w
+        ),
+        max_power_w=float(
+            spec.max_power_w if strategy.max_power_w is None else strategy.max_power_w
+        ),
+        embodied_co2e_kg=float(embodied),
+        rack_units=None if spec.rack_units is None else float(spec.rack_units),
+        sources=(f"{spec.name}: your specification in the scenario (user_supplied)",),
     )
 
 
@@ -1137,7 +1205,14 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None) -> ResolvedScena
     ResolutionError
         With one line per unknown catalog entry or unreadable job log.
     """
-    return _resolve(scenario, catalog if catalog is not None else Catalog())
+    from planner.overlays import check_overlays_applied
+
+    chosen = catalog if catalog is not None else Catalog()
+    try:
+        check_overlays_applied(scenario, chosen)
+    except ValueError as error:
+        raise ResolutionError(list(getattr(error, "problems", [str(error)]))) from None
+    return _resolve(scenario, chosen)
 
 
 @lru_cache(maxsize=16)

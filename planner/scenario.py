@@ -24,7 +24,10 @@ from pydantic import (
 )
 
 from planner import defaults
-from pricing.hardware import COTTIER_2024_ANNUAL_VALUE_DECLINE
+from pricing.hardware import (
+    COTTIER_2024_ANNUAL_VALUE_DECLINE,
+    COTTIER_2024_CLUSTER_OVERHEAD_FRACTION,
+)
 
 SCHEMA_VERSION = 1
 """Version of the scenario file format written by this code. [-]"""
@@ -465,11 +468,68 @@ class CloudStrategy(_StrategyBase):
         return self
 
 
+class InlineServer(Frozen):
+    """A server specification typed in the scenario: a vendor quote, a CPU node."""
+
+    name: str = Field(min_length=1, max_length=80, description="Label. [-]")
+    accelerator_model: str | None = Field(
+        None,
+        description="Accelerator (accelerators catalog key) for its throughput "
+        "and embodied CO2e; none for hardware outside the catalog (then give "
+        "relative_throughput). [-]",
+    )
+    accelerators_per_server: int = Field(
+        ge=1, le=1_024, description="Accelerators (or work units) per server. [-]"
+    )
+    server_price_usd: float = Field(
+        gt=0.0, le=1e8, description="Price of one server in the scenario's money. [USD]"
+    )
+    relative_throughput: float | None = Field(
+        None,
+        gt=0.0,
+        le=100.0,
+        description="Work per accelerator-hour relative to the reference "
+        "accelerator; default from the catalog's accelerator. [-]",
+    )
+    idle_power_w: float = Field(ge=0.0, le=1e5, description="Power at idle. [W]")
+    max_power_w: float = Field(ge=0.0, le=1e5, description="Power at full load. [W]")
+    embodied_co2e_kg: float | None = Field(
+        None,
+        ge=0.0,
+        le=1e6,
+        description="Embodied emissions of one server; default 2,500 kg per node "
+        "plus 150 kg per accelerator (Luccioni et al. 2023, BLOOM). [kg]",
+    )
+    rack_units: int | None = Field(
+        None, ge=1, le=60, description="Height in the rack. [U]"
+    )
+    cluster_overhead_fraction: float = Field(
+        COTTIER_2024_CLUSTER_OVERHEAD_FRACTION,
+        ge=0.0,
+        le=2.0,
+        description="Network, storage and integration on top of the server price "
+        "(default 0.23: Cottier et al. 2024). [-]",
+    )
+
+    @model_validator(mode="after")
+    def _throughput_known(self) -> InlineServer:
+        if self.accelerator_model is None and self.relative_throughput is None:
+            msg = "give relative_throughput or a catalog accelerator_model"
+            raise ValueError(msg)
+        if self.idle_power_w > self.max_power_w:
+            msg = "idle_power_w must not exceed max_power_w"
+            raise ValueError(msg)
+        return self
+
+
 class OnPremStrategy(_StrategyBase):
     """Buy servers of a catalog specification and run them."""
 
     kind: Literal["onprem"] = "onprem"
-    server: str = Field(min_length=1, description="Server (servers catalog key). [-]")
+    server: str | InlineServer = Field(
+        description="Server: a servers catalog key, or your own specification "
+        "(a vendor quote not in any catalog). [-]"
+    )
     servers: ServerCount = Field(
         description="Servers bought, or auto: the cheapest whole number at equal "
         "service (delayed and unserved work priced); may be fractional for a "
@@ -705,6 +765,13 @@ class Scenario(Frozen):
     )
     service: Service = Field(
         Service(), description="Cost of work done late or not at all."
+    )
+    catalog_overlays: tuple[str, ...] = Field(
+        (),
+        max_length=16,
+        description="Your own catalog rows (vendor quotes, tariffs) as CSV files "
+        "with a catalog's columns, relative to the scenario file; their rows win "
+        "and are marked user_supplied. [-]",
     )
     strategies: tuple[Strategy, ...] = Field(
         min_length=1, max_length=12, description="Strategies to compare."
