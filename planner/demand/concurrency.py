@@ -246,6 +246,7 @@ def demand_summary(log: JobLog) -> dict[str, Any]:
         ``by_group`` and ``by_state`` (each ``{jobs, gpu_hours,
         mean_concurrency, max_concurrency}``; by_state has jobs and
         gpu_hours), ``pending_jobs``, ``unknown_time_jobs``, ``step_rows``,
+        ``zero_length_jobs``, ``unknown_state_jobs``, ``unknown_states``,
         ``rows_read``, ``rejected_count``, ``rejected_rows`` (list of
         ``{line, column, reason}``), ``rejected_rows_truncated``,
         ``export_time`` and, for CodeCarbon logs, ``power_calibration``.
@@ -303,6 +304,9 @@ def demand_summary(log: JobLog) -> dict[str, Any]:
         "pending_jobs": log.pending_jobs,
         "unknown_time_jobs": log.unknown_time_jobs,
         "step_rows": log.step_rows,
+        "zero_length_jobs": log.zero_length_jobs,
+        "unknown_state_jobs": log.unknown_state_jobs,
+        "unknown_states": list(log.unknown_states),
         "rows_read": log.rows_read,
         "rejected_count": log.rejected_count,
         "rejected_rows": [

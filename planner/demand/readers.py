@@ -14,7 +14,16 @@ Conventions
   ambiguous, so the rows that disagree with the file's first time are
   rejected.
 * Files are read in chunks, so memory grows with the number of jobs kept,
-  not with the file's size.
+  not with the file's size. Only regular files are opened (non-blocking, so a
+  FIFO or a terminal named as a log cannot hang the reader), up to
+  :data:`MAX_LOG_BYTES`; a log can also be given in memory (bytes), so an
+  upload never has to be written to disk.
+* A record is one line. A quoted field cannot continue on the next line: a
+  line with a malformed quote is a rejected row with its line number, so a
+  stray quote never merges the records after it into one.
+* Numbers, ids and dates are ASCII digits only (``gres/gpu=²`` or
+  Arabic-Indic digits are rejected rows, not numbers).
+* Messages quote the file's content only as short excerpts.
 """
 
 from __future__ import annotations
@@ -22,28 +31,106 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import gc
+import io
 import itertools
 import math
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from planner.safe_io import clip, open_regular_file, shorten
 from pricing.units import WATTS_PER_KILOWATT
 
 LogKind = Literal["sacct", "csv", "codecarbon"]
 """The log formats :func:`read_log` understands."""
 
-Source = str | os.PathLike[str] | IO[str]
-"""A path to a text file, or an open text stream (``io.StringIO``, ``sys.stdin``)."""
+Source = str | os.PathLike[str] | IO[str] | bytes
+"""A path to a text file, an open text stream (``io.StringIO``, ``sys.stdin``),
+or the file's content as bytes (an upload, read in memory)."""
+
+MAX_LOG_BYTES: Final = 512_000_000
+"""Default size limit of a job log (512 MB). [bytes]
+
+About 2.8 million sacct rows (180 bytes a row): the import of a million rows
+takes under 10 s and 1 GB (``benchmarks/bench_joblog.py``), so the bound keeps
+one import within about half a minute on the command line. The app sets its
+own, smaller limit (its upload limit, 50 MB)."""
+
+MAX_ELAPSED_DAYS: Final = 36_525
+"""Longest run accepted (100 years, the plausible time range); a longer
+``Elapsed`` or ``duration`` is a corrupt row. [days]"""
+
+SLURM_JOB_STATES: Final = frozenset(
+    {
+        "BOOT_FAIL",
+        "CANCELLED",
+        "COMPLETED",
+        "CONFIGURING",
+        "COMPLETING",
+        "DEADLINE",
+        "FAILED",
+        "NODE_FAIL",
+        "OUT_OF_MEMORY",
+        "PENDING",
+        "PREEMPTED",
+        "RUNNING",
+        "RESV_DEL_HOLD",
+        "REQUEUE_FED",
+        "REQUEUE_HOLD",
+        "REQUEUED",
+        "RESIZING",
+        "REVOKED",
+        "SIGNALING",
+        "SPECIAL_EXIT",
+        "STAGE_OUT",
+        "STOPPED",
+        "SUSPENDED",
+        "TIMEOUT",
+    }
+)
+"""Job states Slurm reports (SchedMD, "squeue", JOB STATE CODES,
+https://slurm.schedmd.com/squeue.html, accessed 2026-01); any other state is
+counted in :attr:`JobLog.unknown_state_jobs`."""
+
+XDMOD_SACCT_FIELDS: Final = (
+    "jobid",
+    "jobidraw",
+    "cluster",
+    "partition",
+    "account",
+    "group",
+    "gid",
+    "user",
+    "uid",
+    "submit",
+    "eligible",
+    "start",
+    "end",
+    "elapsed",
+    "exitcode",
+    "state",
+    "nnodes",
+    "ncpus",
+    "reqcpus",
+    "reqmem",
+    "reqgres",
+    "reqtres",
+    "timelimit",
+    "nodelist",
+    "jobname",
+)
+"""Fields of the headerless ``sacct --parsable2 --noheader`` export that Open
+XDMoD's shredder reads (Open XDMoD, "Slurm Notes",
+https://open.xdmod.org/resource-manager-slurm.html, accessed 2026-01); pass
+``fields="xdmod"`` for such a file."""
 
 MAX_GPUS_PER_JOB: Final = 100_000
 """Largest GPU count accepted for one job; more is treated as a corrupt row.
@@ -76,16 +163,31 @@ _OUT_OF_RANGE: Final = 4
 
 _MISSING_WORDS: Final = frozenset({"", "unknown", "none", "n/a", "nan", "nat"})
 _RUNNING_STATES: Final = frozenset({"RUNNING", "COMPLETING", "SUSPENDED"})
-_JOB_ID_RE: Final = re.compile(r"\d+(?:_(?:\d+|\[[^\]]*\]))?(?:\+\d+)?")
-_STEP_ID_RE: Final = re.compile(r"\d+(?:_(?:\d+|\[[^\]]*\]))?(?:\+\d+)?\.\w+")
+# re.ASCII everywhere: \d must not match other scripts' digits (int() takes them).
+_JOB_ID_RE: Final = re.compile(r"\d+(?:_(?:\d+|\[[^\]]*\]))?(?:\+\d+)?", re.ASCII)
+_STEP_ID_RE: Final = re.compile(r"\d+(?:_(?:\d+|\[[^\]]*\]))?(?:\+\d+)?\.\w+", re.ASCII)
 _ELAPSED: Final = re.compile(
-    r"(?:(?P<days>\d+)-)?(?P<a>\d+):(?P<b>\d\d?)(?::(?P<c>\d\d?))?(?:\.\d+)?"
+    r"(?:(?P<days>\d+)-)?(?P<a>\d+):(?P<b>\d\d?)(?::(?P<c>\d\d?))?(?:\.\d+)?",
+    re.ASCII,
 )
 _ISO_TIME: Final = re.compile(
     r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?)?"
-    r"(?:Z|[+-]\d\d(?::?\d\d)?)?"
+    r"(?:Z|[+-]\d\d(?::?\d\d)?)?",
+    re.ASCII,
 )
-_GPU_MODEL_COUNT_PREFIX: Final = re.compile(r"^\s*\d+\s*x\s*", re.IGNORECASE)
+_GPU_MODEL_COUNT_PREFIX: Final = re.compile(r"^\s*\d+\s*x\s*", re.IGNORECASE | re.ASCII)
+_WHOLE_NUMBER: Final = re.compile(r"\+?\d+(?:\.0*)?", re.ASCII)
+_DECIMAL: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_GRES_DETAIL: Final = re.compile(r"\([^)]*\)")
+_MAX_ELAPSED_S: Final = MAX_ELAPSED_DAYS * 86_400
+_EXCERPT: Final = 40
+_STATES_LISTED: Final = 20
+
+
+def _excerpt(value: str) -> str:
+    """A field's value as a short quoted excerpt (messages never quote more)."""
+    return shorten(value, _EXCERPT)
+
 
 JOB_COLUMNS: Final = (
     "job_id",
@@ -153,6 +255,14 @@ class JobLog:
         jobs: counted and skipped. [rows]
     rows_read : int
         Data rows in the file, excluding the header and blank lines. [rows]
+    zero_length_jobs : int
+        Jobs whose start equals their end (e.g. cancelled at once): counted,
+        not jobs that ran. [jobs]
+    unknown_state_jobs : int
+        Jobs kept although their state is not one Slurm reports (see
+        :data:`SLURM_JOB_STATES`). [jobs]
+    unknown_states : tuple of str
+        Those states (at most 20, each shortened).
     export_time : pandas.Timestamp or None
         When the log was exported; running jobs are cut there.
     period_start, period_end : pandas.Timestamp or None
@@ -171,6 +281,9 @@ class JobLog:
     unknown_time_jobs: int = 0
     step_rows: int = 0
     rows_read: int = 0
+    zero_length_jobs: int = 0
+    unknown_state_jobs: int = 0
+    unknown_states: tuple[str, ...] = ()
     export_time: pd.Timestamp | None = None
     period_start: pd.Timestamp | None = None
     period_end: pd.Timestamp | None = None
@@ -187,33 +300,103 @@ class JobLog:
 # --------------------------------------------------------------------------
 
 
-@contextmanager
-def _open_text(source: Source) -> Iterator[tuple[IO[str], str]]:
-    """Open a path (refusing directories and binary files) or pass a stream."""
-    if not isinstance(source, str | os.PathLike):
-        yield source, getattr(source, "name", "<stream>")
-        return
-    path = Path(source)
-    name = str(path)
-    try:
-        with path.open("rb") as raw:
-            head = raw.read(8192)
-    except IsADirectoryError:
-        msg = f"{name} is a directory, not a job log"
-        raise ValueError(msg) from None
-    except OSError as err:
-        msg = f"cannot read {name}: {err.strerror or err}"
-        raise ValueError(msg) from None
+class _Limited:
+    """Lines of a text stream, refusing to read past a size limit."""
+
+    def __init__(self, stream: IO[str], name: str, max_characters: int) -> None:
+        self.lines = iter(stream)
+        self.name = name
+        self.left = max_characters
+        self.limit = max_characters
+
+    def __iter__(self) -> _Limited:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.left -= len(line)
+        if self.left < 0:
+            msg = f"{self.name} is larger than the limit of {self.limit:,} characters"
+            raise ValueError(msg)
+        return line
+
+
+class _Capped(io.RawIOBase):
+    """A binary file that refuses to be read past a size limit (a growing file)."""
+
+    def __init__(self, raw: io.BufferedReader, name: str, max_bytes: int) -> None:
+        self.raw = raw
+        self.name_shown = name
+        self.left = max_bytes
+        self.limit = max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.raw.readinto(buffer)
+        self.left -= count
+        if self.left < 0:
+            msg = f"{self.name_shown} is larger than the limit of {self.limit:,} bytes"
+            raise ValueError(msg)
+        return count
+
+
+def _source_name(source: Source, name: str | None) -> str:
+    if name is not None:
+        return clip(name, 120)
+    if isinstance(source, bytes):
+        return "<upload>"
+    if isinstance(source, str | os.PathLike):
+        return clip(os.fspath(source), 120)
+    return clip(str(getattr(source, "name", "<stream>")), 120)
+
+
+def _binary_check(head: bytes, name: str) -> None:
     if b"\x00" in head:
         msg = f"{name} is a binary file, not a job log (text: sacct -P, CSV)"
         raise ValueError(msg)
-    # errors="replace": an undecodable byte spoils one row, which is then
-    # rejected with its line number, instead of aborting the whole import.
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
-        yield stream, name
 
 
-def _read_header(stream: IO[str], name: str) -> tuple[str, int]:
+@contextmanager
+def _open_text(
+    source: Source, *, max_bytes: int = MAX_LOG_BYTES, name: str | None = None
+) -> Iterator[tuple[Iterator[str], str]]:
+    """Lines of a log given as a path, bytes or a stream, with its display name.
+
+    A path is opened only if it is a regular file (non-blocking open, then
+    ``fstat``) no larger than ``max_bytes``; bytes and streams are held to
+    the same limit.
+    """
+    label = _source_name(source, name)
+    if isinstance(source, bytes):
+        if len(source) > max_bytes:
+            msg = (
+                f"{label} is larger than the limit of {max_bytes:,} bytes "
+                f"({len(source):,} bytes)"
+            )
+            raise ValueError(msg)
+        _binary_check(source[:8192], label)
+        # errors="replace": an undecodable byte spoils one row, which is then
+        # rejected with its line number, instead of aborting the whole import.
+        with io.TextIOWrapper(
+            io.BytesIO(source), encoding="utf-8-sig", errors="replace", newline=""
+        ) as stream:
+            yield stream, label
+        return
+    if not isinstance(source, str | os.PathLike):
+        yield _Limited(source, label, max_bytes), label
+        return
+    with open_regular_file(source, max_bytes=max_bytes, what="job log") as raw:
+        _binary_check(raw.peek(8192)[:8192], label)
+        capped = io.BufferedReader(_Capped(raw, label, max_bytes))
+        with io.TextIOWrapper(
+            capped, encoding="utf-8-sig", errors="replace", newline=""
+        ) as stream:
+            yield stream, label
+
+
+def _read_header(stream: Iterator[str], name: str) -> tuple[str, int]:
     """Return the first non-blank line (without BOM) and its line number."""
     for line_number, line in enumerate(stream, start=1):
         text = line.lstrip("\ufeff").rstrip("\r\n")
@@ -223,8 +406,26 @@ def _read_header(stream: IO[str], name: str) -> tuple[str, int]:
     raise ValueError(msg)
 
 
+def _header_of(
+    stream: Iterator[str], name: str, fields: Fields, delimiter: str
+) -> tuple[str, int]:
+    """The header line and its number; ``fields`` stand for a missing header.
+
+    With ``fields`` (a headerless export), nothing is read and line 1 is the
+    first data row.
+    """
+    names = field_names(fields)
+    if names is None:
+        return _read_header(stream, name)
+    return delimiter.join(names), 0
+
+
 def _split_header(header: str, delimiter: str) -> list[str]:
-    return [cell.strip() for cell in next(csv.reader([header], delimiter=delimiter))]
+    try:
+        cells = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error:  # e.g. a quoted cell longer than the csv module's limit
+        cells = header.split(delimiter)
+    return [cell.strip() for cell in cells]
 
 
 def _detect_kind(header: str) -> LogKind | None:
@@ -253,114 +454,108 @@ def _find_alias(names: set[str] | Sequence[str], aliases: Sequence[str]) -> str 
 class _Rows:
     """Rows of a delimited file in chunks, with their line numbers.
 
-    Rows with the wrong number of fields are rejected here, with the line.
+    One line is one record. Rows with the wrong number of fields, or with a
+    malformed quote, are rejected here with their line; a quoted field never
+    swallows the lines after it.
     """
 
     def __init__(
         self,
-        stream: IO[str],
+        stream: Iterator[str],
         builder: _Builder,
         *,
         delimiter: str,
         n_fields: int,
         header_line: int,
-        trailing_delimiter: bool,
         chunk_rows: int,
+        quoting: bool,
     ) -> None:
         self.stream = stream
         self.builder = builder
         self.delimiter = delimiter
         self.n_fields = n_fields
         self.header_line = header_line
-        self.trailing = trailing_delimiter
         self.chunk_rows = chunk_rows
+        self.quoting = quoting
+
+    def _split(self, line: str, number: int) -> list[str] | None:
+        """Fields of one line, or None when it is blank or rejected."""
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            return None
+        if self.quoting and '"' in text:
+            try:
+                parsed = list(csv.reader([text], delimiter=self.delimiter, strict=True))
+            except csv.Error as error:
+                self.builder.rows_read += 1
+                self.builder.reject(
+                    number,
+                    f"malformed quoting ({error}); a quoted field must close on "
+                    "its own line",
+                )
+                return None
+            row = parsed[0] if len(parsed) == 1 else []
+        else:
+            row = text.split(self.delimiter)
+        n = self.n_fields
+        if len(row) == n + 1 and not row[-1]:
+            row.pop()  # a trailing delimiter (sacct -p)
+        if len(row) != n:
+            self.builder.rows_read += 1
+            self.builder.reject_row_shape(number, len(row), n)
+            return None
+        return row
 
     def __iter__(self) -> Iterator[tuple[npt.NDArray[np.int64], list[list[str]]]]:
-        if self.delimiter == "|":
-            return self._split_lines()
-        return self._csv_rows()
+        """Chunks as (line numbers, one list of values per field).
 
-    def _split_lines(self) -> Iterator[tuple[npt.NDArray[np.int64], list[list[str]]]]:
-        """Rows of an unquoted ``|``-separated file (sacct -P never quotes)."""
-        n_fields = self.n_fields
-        builder = self.builder
+        Values are split a chunk at a time into one flat list of strings, so
+        a million rows do not make a million lists (which would keep the
+        garbage collector busy); only lines that need a closer look (wrong
+        field count, blank, a trailing delimiter, a quote in a quoted format)
+        are split one by one.
+        """
         next_line = self.header_line + 1
+        d = self.delimiter
+        n = self.n_fields
+        builder = self.builder
         while True:
             block = list(itertools.islice(self.stream, self.chunk_rows))
             if not block:
                 return
-            if self.trailing:  # sacct -p ends every row with "|"
-                block = [line.rstrip("\r\n") for line in block]
-                rows = [(t[:-1] if t.endswith("|") else t).split("|") for t in block]
-            else:
-                rows = [line.rstrip("\r\n").split("|") for line in block]
-            numbers = np.arange(next_line, next_line + len(rows), dtype=np.int64)
-            next_line += len(rows)
-            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-            good = lengths == n_fields
-            if not good.all():
-                for i in np.flatnonzero(~good):
-                    row = rows[i]
-                    if len(row) == 1 and not row[0].strip():
-                        continue  # a blank line is not a row
-                    builder.rows_read += 1
-                    builder.reject_row_shape(int(numbers[i]), len(row), n_fields)
-                keep = np.flatnonzero(good)
-                rows = [rows[i] for i in keep]
-                numbers = numbers[keep]
-            builder.rows_read += len(rows)
-            if rows:
-                yield numbers, rows
-
-    def _csv_rows(self) -> Iterator[tuple[npt.NDArray[np.int64], list[list[str]]]]:
-        """Rows of a quoted CSV file, by the csv module."""
-        reader = csv.reader(self.stream, delimiter=self.delimiter)
-        offset = self.header_line
-        n_fields = self.n_fields
-        lines: list[int] = []
-        rows: list[list[str]] = []
-        builder = self.builder
-        while True:
-            try:
-                for row in reader:
-                    if len(row) != n_fields:
-                        if not row or (len(row) == 1 and not row[0].strip()):
-                            continue  # a blank line is not a row
-                        builder.rows_read += 1
-                        builder.reject_row_shape(
-                            offset + reader.line_num, len(row), n_fields
-                        )
-                        continue
-                    lines.append(offset + reader.line_num)
-                    rows.append(row)
-                    if len(rows) >= self.chunk_rows:
-                        builder.rows_read += len(rows)
-                        yield np.asarray(lines, dtype=np.int64), rows
-                        lines, rows = [], []
-                break
-            except csv.Error as err:
-                builder.rows_read += 1
-                builder.reject(offset + reader.line_num, f"unreadable row: {err}")
-        if rows:
-            builder.rows_read += len(rows)
-            yield np.asarray(lines, dtype=np.int64), rows
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while rows are parsed.
-
-    Parsing allocates millions of small lists of strings, none in a cycle;
-    the collector's repeated scans of them cost about 40 % of a large import.
-    Reference counting still frees each chunk's rows once it is parsed.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+            k = len(block)
+            numbers = np.arange(next_line, next_line + k, dtype=np.int64)
+            next_line += k
+            text = [line.rstrip("\r\n") for line in block]
+            del block
+            counts = np.fromiter(map(str.count, text, itertools.repeat(d)), np.int64, k)
+            fast = counts == n - 1
+            if self.quoting:
+                quoted = np.fromiter(
+                    map(operator.contains, text, itertools.repeat('"')), bool, k
+                )
+                fast &= ~quoted
+            recovered: dict[int, list[str]] = {}
+            for i in np.flatnonzero(~fast):
+                row = self._split(text[i], int(numbers[i]))
+                if row is not None:
+                    recovered[int(i)] = row
+            is_recovered = np.zeros(k, dtype=bool)
+            is_recovered[list(recovered)] = True
+            order = np.flatnonzero(fast | is_recovered)
+            flat: list[str] = []
+            if order.size:
+                slow = is_recovered[order]
+                breaks = np.flatnonzero(np.diff(slow.astype(np.int8))) + 1
+                for segment in np.split(order, breaks):
+                    if is_recovered[segment[0]]:
+                        for i in segment:
+                            flat.extend(recovered[int(i)])
+                    else:
+                        flat.extend(d.join([text[i] for i in segment]).split(d))
+            builder.rows_read += int(order.size)
+            if order.size:
+                yield numbers[order], [flat[j::n] for j in range(n)]
 
 
 # --------------------------------------------------------------------------
@@ -381,6 +576,8 @@ class _Builder:
         self.pending = 0
         self.unknown = 0
         self.steps = 0
+        self.zero_length = 0
+        self.has_states = False  # the file has a state column
         self.tz_mode: int | None = None
         self.parts: dict[str, list[npt.NDArray[Any]]] = {}
         self.ids: list[Any] = []
@@ -429,8 +626,8 @@ class _Builder:
         for i in clash:
             reasons[int(i)] = (
                 column,
-                f"{column}: {values[i]!r} {has} but earlier rows have {earlier} "
-                "(mixed time zones)",
+                f"{column}: {_excerpt(values[i])} {has} but earlier rows have "
+                f"{earlier} (mixed time zones)",
             )
             bad[i] = True
 
@@ -473,27 +670,41 @@ class _Builder:
             candidates += [int(start.max())] if start.size else []
             fill_end_ns = max(candidates) if candidates else 0
         end = np.where(end == _NAT, np.maximum(fill_end_ns, start), end)
-        submit = cat("submit", np.int64)
+        # A run whose start equals its end (cancelled at once) is not a job
+        # that ran: counted, then left out of every column.
+        ran = end > start
+        zero_length = int((~ran).sum())
+        start, end = start[ran], end[ran]
+        submit = cat("submit", np.int64)[ran]
         submit = np.where(submit == _NAT, start, np.minimum(submit, start))
-        gpus = cat("gpus", np.int64)
+        gpus = cat("gpus", np.int64)[ran]
+        state = cat("state", object)[ran]
+        unknown_states: tuple[str, ...] = ()
+        unknown_state_jobs = 0
+        if self.has_states:
+            unknown = ~np.isin(state, list(SLURM_JOB_STATES))
+            unknown_state_jobs = int(unknown.sum())
+            names = sorted({clip(str(v), 40) for v in pd.unique(state[unknown])})
+            unknown_states = tuple(names[:_STATES_LISTED])
+        ids = (
+            pd.concat([pd.Series(p) for p in self.ids], ignore_index=True)
+            if self.ids
+            else pd.Series([], dtype="str")
+        )
         columns: dict[str, Any] = {
-            "job_id": (
-                pd.concat([pd.Series(p) for p in self.ids], ignore_index=True)
-                if self.ids
-                else pd.Series([], dtype="str")
-            ),
-            "group": pd.Categorical(cat("group", object)),
-            "state": pd.Categorical(cat("state", object)),
+            "job_id": ids[ran].reset_index(drop=True),
+            "group": pd.Categorical(cat("group", object)[ran]),
+            "state": pd.Categorical(state),
             "submit": _utc(submit),
             "start": _utc(start),
             "end": _utc(end),
             "gpus": gpus,
             "gpu_hours": gpus * ((end - start) / _NS_PER_HOUR),
-            "accelerator": pd.Categorical(cat("accelerator", object)),
-            "line": cat("line", np.int64),
+            "accelerator": pd.Categorical(cat("accelerator", object)[ran]),
+            "line": cat("line", np.int64)[ran],
         }
         for key in extra_float_columns:
-            columns[key] = cat(key, np.float64)
+            columns[key] = cat(key, np.float64)[ran]
         jobs = pd.DataFrame(columns)
         return JobLog(
             jobs=jobs,
@@ -505,6 +716,9 @@ class _Builder:
             unknown_time_jobs=self.unknown,
             step_rows=self.steps,
             rows_read=self.rows_read,
+            zero_length_jobs=self.zero_length + zero_length,
+            unknown_state_jobs=unknown_state_jobs,
+            unknown_states=unknown_states,
             export_time=export_time,
             period_end=export_time,
         )
@@ -537,6 +751,10 @@ def _parse_times(
         pd.to_datetime(raw, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
     )
     ns = np.asarray(fast.as_unit("ns").asi8, dtype=np.int64).copy()
+    # pandas reads other scripts' digits (Arabic-Indic ...) as numbers: refuse them.
+    if not "".join(map(str, values)).isascii():
+        foreign = np.fromiter((not str(v).isascii() for v in raw), bool, count=n)
+        ns[foreign] = _NAT
     status = np.where(ns == _NAT, _INVALID, _NAIVE).astype(np.int8)
     failed = np.flatnonzero(ns == _NAT)
     if failed.size:
@@ -567,17 +785,29 @@ def _parse_one_time(text: str) -> tuple[int, int]:
 def _time_reason(column: str, value: str, status: int) -> str:
     if status == _OUT_OF_RANGE:
         return (
-            f"{column}: {value!r} is outside the plausible range "
+            f"{column}: {_excerpt(value)} is outside the plausible range "
             f"{EARLIEST_PLAUSIBLE_TIME.year}-{LATEST_PLAUSIBLE_TIME.year - 1}"
         )
-    return f"{column}: {value!r} is not a date-time (expected YYYY-MM-DDTHH:MM:SS)"
+    return (
+        f"{column}: {_excerpt(value)} is not a date-time (expected YYYY-MM-DDTHH:MM:SS)"
+    )
+
+
+_ELAPSED_INVALID: Final = -1.0
+_ELAPSED_TOO_LONG: Final = -3.0
 
 
 def _parse_elapsed_seconds(text: str) -> float:
-    """Seconds in a Slurm duration ``[D-]HH:MM:SS`` or ``MM:SS``; -1 if invalid."""
+    """Seconds in a Slurm duration ``[D-]HH:MM:SS`` or ``MM:SS``.
+
+    Returns -1 if the text is not a duration and -3 if it is longer than
+    :data:`MAX_ELAPSED_DAYS` (so it can never overflow nanoseconds).
+    """
     match = _ELAPSED.fullmatch(text.strip())
     if match is None:
-        return -1.0
+        return _ELAPSED_INVALID
+    if len(text) > 40:  # far more digits than 100 years need
+        return _ELAPSED_TOO_LONG
     days = int(match["days"] or 0)
     if match["c"] is not None:
         hours, minutes, seconds = int(match["a"]), int(match["b"]), int(match["c"])
@@ -585,11 +815,25 @@ def _parse_elapsed_seconds(text: str) -> float:
         hours, minutes, seconds = int(match["a"]), int(match["b"]), 0
     else:
         hours, minutes, seconds = 0, int(match["a"]), int(match["b"])
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return _ELAPSED_TOO_LONG if total > _MAX_ELAPSED_S else float(total)
 
 
-def _gpus_from_tres(text: str) -> tuple[int, str | None, str | None, bool]:
-    """GPU count, GPU type, error and non-emptiness of a Slurm TRES string.
+def _gpu_count(value: str, text: str) -> tuple[int, str | None]:
+    """A GPU count of ASCII digits within the plausibility limit, or an error."""
+    if not value or not (value.isascii() and value.isdigit()):
+        return 0, f"GPU count {_excerpt(value)} in {_excerpt(text)} is not a number"
+    shown = f"{int(value)}" if len(value) <= 12 else _excerpt(value)
+    if len(value) > 12 or int(value) > MAX_GPUS_PER_JOB:
+        return 0, (
+            f"{shown} GPUs in {_excerpt(text)} exceeds the plausibility limit of "
+            f"{MAX_GPUS_PER_JOB} GPUs per job"
+        )
+    return int(value), None
+
+
+def _gpus_from_tres(text: str) -> tuple[int, str | None, str | None, bool, bool]:
+    """GPU count, GPU type, error, non-emptiness and GPU mention of a TRES string.
 
     ``gres/gpu=N`` is the total; ``gres/gpu:TYPE=N`` gives the type (and the
     total when no untyped entry is present: Slurm usually prints both).
@@ -603,22 +847,68 @@ def _gpus_from_tres(text: str) -> tuple[int, str | None, str | None, bool]:
         elif key.startswith("gres/gpu:"):
             typed[key[len("gres/gpu:") :]] = value.strip()
     nonempty = bool(text.strip())
-    counts: list[int] = []
+    mentions = untyped is not None or bool(typed)
+    gpus = 0
     for value in [untyped] if untyped is not None else list(typed.values()):
-        if not value or not value.isdigit():
-            return 0, None, f"GPU count {value!r} in {text!r} is not a number", nonempty
-        counts.append(int(value))
-    gpus = sum(counts)
+        count, error = _gpu_count(str(value), text)
+        if error is not None:
+            return 0, None, error, nonempty, mentions
+        gpus += count
     if gpus > MAX_GPUS_PER_JOB:
         return (
             0,
             None,
-            f"{gpus} GPUs in {text!r} exceeds the plausibility limit of "
+            f"{gpus} GPUs in {_excerpt(text)} exceeds the plausibility limit of "
             f"{MAX_GPUS_PER_JOB} GPUs per job",
             nonempty,
+            mentions,
         )
     accelerator = "+".join(sorted(typed)) if typed else None
-    return gpus, accelerator, None, nonempty
+    return gpus, accelerator, None, nonempty, mentions
+
+
+def _gpus_from_gres(text: str) -> tuple[int, str | None, str | None, bool, bool]:
+    """GPU count, type, error, non-emptiness and GPU mention of a GRES string.
+
+    The older ``ReqGRES``/``AllocGRES`` fields list ``name[:type][:count]``
+    entries separated by commas, each maybe followed by details in
+    parentheses (``gpu:p100:2(IDX:0-1),hbm:0``) [1]_; several ``gpu``
+    entries add up. A bare ``gpu`` is one GPU, as in ``--gres=gpu``.
+
+    References
+    ----------
+    .. [1] SchedMD, "Generic Resource (GRES) Scheduling," Slurm documentation.
+       https://slurm.schedmd.com/gres.html
+    """
+    plain = _GRES_DETAIL.sub("", text)
+    nonempty = bool(plain.strip())
+    gpus = 0
+    types: set[str] = set()
+    mentions = False
+    for item in plain.split(","):
+        parts = [part.strip() for part in item.strip().split(":")]
+        if parts[0] != "gpu":
+            continue
+        mentions = True
+        if len(parts) == 1:
+            gpus += 1
+            continue
+        count, error = _gpu_count(parts[-1], text)
+        if error is not None:
+            return 0, None, error, nonempty, mentions
+        gpus += count
+        if len(parts) >= 3 and parts[1]:
+            types.add(parts[1])
+    if gpus > MAX_GPUS_PER_JOB:
+        return (
+            0,
+            None,
+            f"{gpus} GPUs in {_excerpt(text)} exceeds the plausibility limit of "
+            f"{MAX_GPUS_PER_JOB} GPUs per job",
+            nonempty,
+            mentions,
+        )
+    return gpus, "+".join(sorted(types)) or None, None, nonempty, mentions
 
 
 def _whole_gpus(text: str, column: str) -> tuple[int, str | None]:
@@ -626,15 +916,18 @@ def _whole_gpus(text: str, column: str) -> tuple[int, str | None]:
     value = text.strip()
     if not value:
         return 0, None
-    try:
-        number = float(value)
-    except ValueError:
-        return 0, f"{column}: {text!r} is not a number of GPUs"
-    if not math.isfinite(number) or number < 0 or number != int(number):
-        return 0, f"{column}: {text!r} is not a whole, non-negative number of GPUs"
-    if number > MAX_GPUS_PER_JOB:
+    if _WHOLE_NUMBER.fullmatch(value) is None:
+        if _DECIMAL.fullmatch(value) is not None:
+            return 0, (
+                f"{column}: {_excerpt(text)} is not a whole, non-negative number "
+                "of GPUs"
+            )
+        return 0, f"{column}: {_excerpt(text)} is not a number of GPUs"
+    number = float(value)
+    if not number <= MAX_GPUS_PER_JOB:  # also inf, from a very long number
+        shown = f"{int(number)}" if number < 1e12 else _excerpt(text)
         return 0, (
-            f"{column}: {int(number)} GPUs exceeds the plausibility limit of "
+            f"{column}: {shown} GPUs exceeds the plausibility limit of "
             f"{MAX_GPUS_PER_JOB} GPUs per job"
         )
     return int(number), None
@@ -665,22 +958,65 @@ def _as_utc_ns(time: str | dt.datetime | pd.Timestamp | None, name: str) -> int 
     try:
         stamp = pd.Timestamp(time)
     except (ValueError, TypeError) as err:
-        msg = f"{name} must be a date-time, got {time!r}: {err}"
+        msg = f"{name} must be a date-time, got {shorten(time)}: {clip(str(err))}"
         raise ValueError(msg) from None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 
-def _guard_common(*, chunk_rows: int, max_rejected_listed: int, source: Source) -> None:
+def _guard_common(*, chunk_rows: int, max_rejected_listed: int, max_bytes: int) -> None:
     if chunk_rows < 1:
         msg = f"chunk_rows must be at least 1, got {chunk_rows}"
         raise ValueError(msg)
     if max_rejected_listed < 0:
         msg = f"max_rejected_listed must be non-negative, got {max_rejected_listed}"
         raise ValueError(msg)
-    if isinstance(source, bytes):
-        msg = "source must be a path or a text stream, not bytes"
+    if max_bytes < 0:
+        msg = f"max_bytes must be non-negative, got {max_bytes}"
         raise ValueError(msg)
+
+
+Fields = Sequence[str] | str | None
+"""Field names of a headerless export: a sequence, a comma-separated string,
+or ``"xdmod"`` for :data:`XDMOD_SACCT_FIELDS`."""
+
+
+def field_names(fields: Fields) -> tuple[str, ...] | None:
+    """The field names a ``fields`` argument stands for.
+
+    Parameters
+    ----------
+    fields : sequence of str, str or None
+        Names, ``"a,b,c"``, or ``"xdmod"``.
+
+    Returns
+    -------
+    tuple of str or None
+        The names (None when ``fields`` is None).
+
+    Raises
+    ------
+    ValueError
+        If a name is empty.
+
+    Examples
+    --------
+    >>> field_names("JobID, Start,End")
+    ('JobID', 'Start', 'End')
+    >>> field_names("xdmod")[:3]
+    ('jobid', 'jobidraw', 'cluster')
+    """
+    if fields is None:
+        return None
+    if isinstance(fields, str):
+        if fields.strip().lower() == "xdmod":
+            return XDMOD_SACCT_FIELDS
+        fields = fields.split(",")
+    names = tuple(str(name).strip() for name in fields)
+    if not names or not all(names):
+        msg = f"fields must name every column, got {shorten(list(fields))}"
+        raise ValueError(msg)
+    return names
 
 
 # --------------------------------------------------------------------------
@@ -688,32 +1024,42 @@ def _guard_common(*, chunk_rows: int, max_rejected_listed: int, source: Source) 
 # --------------------------------------------------------------------------
 
 _SACCT_GROUPS: Final = ("Account", "Partition", "User")
+_GPU_FIELDS: Final = ("alloctres", "reqtres", "allocgres", "reqgres")
 
 
 def read_sacct(
     source: Source,
     *,
+    fields: Fields = None,
     export_time: str | dt.datetime | pd.Timestamp | None = None,
     group_by: Literal["Account", "Partition", "User"] | None = None,
     strict: bool = False,
     max_rejected_listed: int = MAX_REJECTED_LISTED,
     chunk_rows: int = _CHUNK_ROWS,
+    max_bytes: int = MAX_LOG_BYTES,
+    name: str | None = None,
 ) -> JobLog:
     r"""Read a Slurm ``sacct -P`` (pipe-separated) accounting export.
 
-    The header names the fields; the reader needs ``JobID``, ``AllocTRES`` or
-    ``ReqTRES`` (``gres/gpu=N`` or ``gres/gpu:TYPE=N``), and ``Start`` with
-    ``End`` and/or ``Elapsed`` (or ``End`` with ``Elapsed``). ``State``,
-    ``Submit``, ``Account``, ``Partition`` and ``User`` are used when present.
-    The file is read in chunks, so a file of millions of rows imports in
-    bounded memory [1]_.
+    The header (or ``fields``, for a ``--noheader`` export) names the fields;
+    the reader needs ``JobID``, GPU counts from ``AllocTRES`` or ``ReqTRES``
+    (``gres/gpu=N`` or ``gres/gpu:TYPE=N``) or, from older Slurm,
+    ``AllocGRES`` or ``ReqGRES`` (``gpu:TYPE:N``), and ``Start`` with ``End``
+    and/or ``Elapsed`` (or ``End`` with ``Elapsed``). ``State``, ``Submit``,
+    ``Account``, ``Partition`` and ``User`` are used when present. The file
+    is read in chunks, so a file of millions of rows imports in bounded
+    memory [1]_.
 
     Parameters
     ----------
-    source : str, os.PathLike or text stream
+    source : str, os.PathLike, text stream or bytes
         The export (``sacct -P -X -o JobID,Submit,Start,End,Elapsed,State,``
         ``AllocTRES,ReqTRES,Account,Partition,User``; ``-p`` with its trailing
-        ``|`` also works).
+        ``|`` also works), or its content.
+    fields : sequence of str or str, optional
+        Field names of a headerless export (``sacct --noheader``), in order;
+        ``"xdmod"`` is :data:`XDMOD_SACCT_FIELDS`. The first line is then
+        data (line 1).
     export_time : str, datetime or pandas.Timestamp, optional
         When the export was taken (naive means UTC). Running jobs are cut
         there, and jobs ending later are truncated to it. Without it, a
@@ -729,12 +1075,17 @@ def read_sacct(
         [rows]
     chunk_rows : int, default 50,000
         Rows parsed per chunk (memory versus speed). [rows]
+    max_bytes : int, default 512,000,000
+        Largest log read. [bytes]
+    name : str, optional
+        Name shown in messages (default: the path, or ``<upload>``).
 
     Returns
     -------
     JobLog
-        Jobs that ran; pending jobs, jobs without times, steps and rejected
-        rows are counted (and rejected rows listed).
+        Jobs that ran; pending jobs, jobs without times, steps, zero-length
+        runs, unknown states and rejected rows are counted (and rejected
+        rows listed).
 
     Raises
     ------
@@ -754,7 +1105,12 @@ def read_sacct(
       ``None`` start (cancelled before they ran) count in
       ``unknown_time_jobs``. Neither carries usage.
     * GPUs come from ``AllocTRES``, or ``ReqTRES`` when the allocation is
-      empty. A job without GPUs is kept with ``gpus = 0``.
+      empty; when the TRES field has no GPU entry (older Slurm, Open XDMoD's
+      exports), from ``AllocGRES``, or ``ReqGRES`` when that is empty. A job
+      without GPUs is kept with ``gpus = 0``.
+    * A job whose start equals its end counts in ``zero_length_jobs``, not
+      as a job that ran; a state Slurm does not report counts in
+      ``unknown_state_jobs`` (the job is kept).
     * A missing ``End`` is ``Start + Elapsed``; a missing ``Start`` with a
       positive ``Elapsed`` is ``End - Elapsed``.
 
@@ -781,11 +1137,13 @@ def read_sacct(
     (1, 1)
     """
     _guard_common(
-        chunk_rows=chunk_rows, max_rejected_listed=max_rejected_listed, source=source
+        chunk_rows=chunk_rows,
+        max_rejected_listed=max_rejected_listed,
+        max_bytes=max_bytes,
     )
     export_ns = _as_utc_ns(export_time, "export_time")
-    with _open_text(source) as (stream, name):
-        header_text, header_line = _read_header(stream, name)
+    with _open_text(source, max_bytes=max_bytes, name=name) as (stream, label):
+        header_text, header_line = _header_of(stream, label, fields, "|")
         trailing = header_text.rstrip().endswith("|")
         names = [cell.strip() for cell in header_text.rstrip().split("|")]
         if trailing:
@@ -795,14 +1153,15 @@ def read_sacct(
             index["jobid"] = index["jobidraw"]
         if "jobid" not in index:
             msg = (
-                f"{name} is not a sacct -P export: its first line has no JobID "
-                f"field (found {header_text[:80]!r})"
+                f"{label} is not a sacct -P export: its first line has no JobID "
+                f"field (found {_excerpt(header_text)})"
             )
             raise ValueError(msg)
-        if "alloctres" not in index and "reqtres" not in index:
+        if not any(key in index for key in _GPU_FIELDS):
             msg = (
-                f"{name}: the sacct export has no AllocTRES or ReqTRES field, so "
-                "GPU counts are unknown; export with -o ...,AllocTRES,ReqTRES"
+                f"{label}: the sacct export has no AllocTRES, ReqTRES, AllocGRES or "
+                "ReqGRES field, so GPU counts are unknown; export with "
+                "-o ...,AllocTRES,ReqTRES"
             )
             raise ValueError(msg)
         has_time = ("start" in index and ("end" in index or "elapsed" in index)) or (
@@ -810,35 +1169,37 @@ def read_sacct(
         )
         if not has_time:
             msg = (
-                f"{name}: the sacct export needs Start with End or Elapsed (or End "
+                f"{label}: the sacct export needs Start with End or Elapsed (or End "
                 "with Elapsed) to place jobs in time"
             )
             raise ValueError(msg)
         if group_by is not None and group_by.lower() not in index:
-            msg = f"group_by={group_by!r} but {name} has no {group_by} field"
+            msg = f"group_by={shorten(group_by)} but {label} has no such field"
             raise ValueError(msg)
         group_field = group_by or next(
             (g for g in _SACCT_GROUPS if g.lower() in index), None
         )
-        fields = _SacctFields(
+        sacct_fields = _SacctFields(
             names=names,
             index=index,
             group=None if group_field is None else index[group_field.lower()],
         )
-        builder = _Builder(name, strict=strict, max_rejected_listed=max_rejected_listed)
+        builder = _Builder(
+            label, strict=strict, max_rejected_listed=max_rejected_listed
+        )
+        builder.has_states = "state" in index
         rows = _Rows(
             stream,
             builder,
             delimiter="|",
             n_fields=len(names),
             header_line=header_line,
-            trailing_delimiter=trailing,
             chunk_rows=chunk_rows,
+            quoting=False,  # sacct -P never quotes: a quote is a character
         )
-        with _gc_paused():
-            for lines, chunk in rows:
-                _sacct_chunk(lines, chunk, fields, builder, export_ns)
-                builder.raise_if_strict()
+        for lines, chunk in rows:
+            _sacct_chunk(lines, chunk, sacct_fields, builder, export_ns)
+            builder.raise_if_strict()
     export_stamp = None if export_ns is None else _utc(np.array([export_ns]))[0]
     return builder.finish(kind="sacct", export_time=export_stamp, fill_end_ns=export_ns)
 
@@ -849,7 +1210,7 @@ class _SacctFields:
     index: dict[str, int]
     group: int | None
 
-    def get(self, columns: list[tuple[str, ...]], key: str) -> tuple[str, ...] | None:
+    def get(self, columns: list[list[str]], key: str) -> list[str] | None:
         i = self.index.get(key)
         return None if i is None else columns[i]
 
@@ -859,19 +1220,18 @@ class _SacctFields:
 
 def _sacct_chunk(
     lines: npt.NDArray[np.int64],
-    rows: list[list[str]],
+    columns: list[list[str]],
     fields: _SacctFields,
     builder: _Builder,
     export_ns: int | None,
 ) -> None:
     """Parse one chunk of sacct rows (vectorised over the chunk)."""
-    n = len(rows)
-    columns = list(zip(*rows, strict=True))
+    n = len(lines)
     job_ids = fields.get(columns, "jobid")
     assert job_ids is not None  # checked with the header
     ids = np.asarray(job_ids, dtype=object)
     is_step = np.asarray(["." in x for x in job_ids], dtype=bool)
-    plain = np.asarray([x.isdigit() for x in job_ids], dtype=bool)
+    plain = np.asarray([x.isascii() and x.isdigit() for x in job_ids], dtype=bool)
     reasons: dict[int, tuple[str, str]] = {}
     bad = np.zeros(n, dtype=bool)
     id_name = fields.name("jobid")
@@ -883,7 +1243,7 @@ def _sacct_chunk(
         is_step[i] = False
         reasons[int(i)] = (
             id_name,
-            f"{id_name}: {job_ids[i]!r} is not a Slurm job id "
+            f"{id_name}: {_excerpt(job_ids[i])} is not a Slurm job id "
             "(expected 123, 123_4, 123_[1-5] or 123+0)",
         )
         bad[i] = True
@@ -935,49 +1295,40 @@ def _sacct_chunk(
             )
             elapsed_s[need] = np.asarray(parsed, dtype=np.float64)[codes]
             col_name = fields.name("elapsed")
-            for i in need[elapsed_s[need] == -1.0]:
+            for i in need[elapsed_s[need] == _ELAPSED_INVALID]:
                 reasons[int(i)] = (
                     col_name,
-                    f"{col_name}: {elapsed_values[i]!r} is not a duration "
+                    f"{col_name}: {_excerpt(elapsed_values[i])} is not a duration "
                     "(expected [D-]HH:MM:SS)",
+                )
+                bad[i] = True
+            for i in need[elapsed_s[need] == _ELAPSED_TOO_LONG]:
+                reasons[int(i)] = (
+                    col_name,
+                    f"{col_name}: {_excerpt(elapsed_values[i])} is longer than "
+                    f"{MAX_ELAPSED_DAYS:,} days (100 years), so it is corrupt",
                 )
                 bad[i] = True
     has_elapsed = elapsed_s >= 0
     elapsed_ns = np.where(has_elapsed, elapsed_s * _NS_PER_SECOND, 0).astype(np.int64)
 
-    # GPUs: AllocTRES, falling back to ReqTRES where the allocation is empty.
-    alloc = fields.get(columns, "alloctres")
-    req = fields.get(columns, "reqtres")
-    primary, fallback = (alloc, req) if alloc is not None else (req, None)
-    primary_key = "alloctres" if alloc is not None else "reqtres"
-    assert primary is not None  # checked with the header
-    codes, parsed_tres = _map_unique(primary, _gpus_from_tres)
-    gpus = np.asarray([p[0] for p in parsed_tres], dtype=np.int64)[codes]
-    accelerator = np.asarray([p[1] for p in parsed_tres], dtype=object)[codes]
-    tres_error = np.asarray([p[2] for p in parsed_tres], dtype=object)[codes]
-    tres_name = np.full(n, fields.name(primary_key), dtype=object)
-    if fallback is not None:
-        empty = np.asarray([not p[3] for p in parsed_tres], dtype=bool)[codes]
-        use = np.flatnonzero(empty)
-        if use.size:
-            sub_codes, parsed_req = _map_unique(
-                [fallback[i] for i in use], _gpus_from_tres
-            )
-            gpus[use] = np.asarray([p[0] for p in parsed_req], dtype=np.int64)[
-                sub_codes
-            ]
-            accelerator[use] = np.asarray([p[1] for p in parsed_req], dtype=object)[
-                sub_codes
-            ]
-            tres_error[use] = np.asarray([p[2] for p in parsed_req], dtype=object)[
-                sub_codes
-            ]
-            tres_name[use] = fields.name("reqtres")
-    for i in np.flatnonzero(live & ~bad & pd.notna(tres_error)):
-        reasons[int(i)] = (
-            str(tres_name[i]),
-            f"{tres_name[i]}: {tres_error[i]}",
+    # GPUs: AllocTRES, or ReqTRES where the allocation is empty; where that
+    # TRES has no GPU entry (older Slurm), AllocGRES, or ReqGRES if it is empty.
+    everything = np.arange(n)
+    gpus, accelerator, gpu_error, mentions, gpu_field = _gpu_family(
+        fields, columns, ("alloctres", "reqtres"), _gpus_from_tres, everything
+    )
+    silent = np.flatnonzero(~mentions & pd.isna(gpu_error))
+    if silent.size and ("allocgres" in fields.index or "reqgres" in fields.index):
+        g, acc, err, said, src = _gpu_family(
+            fields, columns, ("allocgres", "reqgres"), _gpus_from_gres, silent
         )
+        take = said | pd.notna(err)
+        chosen = silent[take]
+        gpus[chosen], accelerator[chosen] = g[take], acc[take]
+        gpu_error[chosen], gpu_field[chosen] = err[take], src[take]
+    for i in np.flatnonzero(live & ~bad & pd.notna(gpu_error)):
+        reasons[int(i)] = (str(gpu_field[i]), f"{gpu_field[i]}: {gpu_error[i]}")
         bad[i] = True
 
     # Start and end.
@@ -1036,6 +1387,51 @@ def _sacct_chunk(
     )
 
 
+def _gpu_family(
+    fields: _SacctFields,
+    columns: list[list[str]],
+    keys: tuple[str, str],
+    parse: Callable[[str], tuple[int, str | None, str | None, bool, bool]],
+    rows: npt.NDArray[np.intp],
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.object_],
+    npt.NDArray[np.object_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.object_],
+]:
+    """GPUs of ``rows`` from the first of ``keys`` that is non-empty in each row.
+
+    Returns the count, type, error, whether GPUs are mentioned at all, and the
+    field used, for each row (zero GPUs when no field of ``keys`` exists).
+    """
+    m = rows.size
+    gpus = np.zeros(m, dtype=np.int64)
+    accelerator = np.full(m, None, dtype=object)
+    error = np.full(m, None, dtype=object)
+    mentions = np.zeros(m, dtype=bool)
+    used = np.full(m, "", dtype=object)
+    present = [key for key in keys if key in fields.index]
+    todo = np.ones(m, dtype=bool)
+    for position, key in enumerate(present):
+        values = fields.get(columns, key)
+        assert values is not None  # present
+        waiting = np.flatnonzero(todo)
+        if waiting.size == 0:
+            break
+        codes, parsed = _map_unique([values[rows[i]] for i in waiting], parse)
+        if position < len(present) - 1:  # later fields only where this is empty
+            nonempty = np.asarray([p[3] for p in parsed], dtype=bool)[codes]
+            waiting, codes = waiting[nonempty], codes[nonempty]
+        gpus[waiting] = np.asarray([p[0] for p in parsed], dtype=np.int64)[codes]
+        accelerator[waiting] = np.asarray([p[1] for p in parsed], dtype=object)[codes]
+        error[waiting] = np.asarray([p[2] for p in parsed], dtype=object)[codes]
+        mentions[waiting] = np.asarray([p[4] for p in parsed], dtype=bool)[codes]
+        used[waiting] = fields.name(key)
+        todo[waiting] = False
+    return gpus, accelerator, error, mentions, used
+
+
 def _iso(ns: int | np.integer[Any]) -> str:
     return str(pd.Timestamp(int(ns), tz="UTC").isoformat())
 
@@ -1059,9 +1455,12 @@ _CSV_ALIASES: Final[dict[str, tuple[str, ...]]] = {
 def read_generic_csv(
     source: Source,
     *,
+    fields: Fields = None,
     strict: bool = False,
     max_rejected_listed: int = MAX_REJECTED_LISTED,
     chunk_rows: int = _CHUNK_ROWS,
+    max_bytes: int = MAX_LOG_BYTES,
+    name: str | None = None,
 ) -> JobLog:
     r"""Read a generic CSV job log: one row per job with start, end and GPUs.
 
@@ -1073,20 +1472,28 @@ def read_generic_csv(
 
     Parameters
     ----------
-    source : str, os.PathLike or text stream
-        The CSV file (comma-separated, header line, RFC 4180 quoting).
+    source : str, os.PathLike, text stream or bytes
+        The CSV file (comma-separated, header line, RFC 4180 quoting within
+        a line), or its content.
+    fields : sequence of str or str, optional
+        Column names of a file without a header line; its first line is then
+        data (line 1).
     strict : bool, default False
         Raise at the first malformed row instead of listing it.
     max_rejected_listed : int, default 10,000
         Malformed rows listed one by one; all are counted. [rows]
     chunk_rows : int, default 50,000
         Rows parsed per chunk. [rows]
+    max_bytes : int, default 512,000,000
+        Largest log read. [bytes]
+    name : str, optional
+        Name shown in messages (default: the path, or ``<upload>``).
 
     Returns
     -------
     JobLog
-        Every valid row is a job that ran (``state`` defaults to
-        ``COMPLETED``; ``job_id`` to the line number).
+        Every valid row with a start before its end is a job that ran
+        (``state`` defaults to ``COMPLETED``; ``job_id`` to the line number).
 
     Raises
     ------
@@ -1103,10 +1510,12 @@ def read_generic_csv(
     [{'group': 'vision', 'gpus': 2, 'gpu_hours': 3.0}]
     """
     _guard_common(
-        chunk_rows=chunk_rows, max_rejected_listed=max_rejected_listed, source=source
+        chunk_rows=chunk_rows,
+        max_rejected_listed=max_rejected_listed,
+        max_bytes=max_bytes,
     )
-    with _open_text(source) as (stream, name):
-        header_text, header_line = _read_header(stream, name)
+    with _open_text(source, max_bytes=max_bytes, name=name) as (stream, label):
+        header_text, header_line = _header_of(stream, label, fields, ",")
         names = _split_header(header_text, ",")
         lower = [n.lower() for n in names]
         found = {
@@ -1115,25 +1524,27 @@ def read_generic_csv(
         missing = [key for key in ("start", "end", "gpus") if found[key] is None]
         if missing:
             msg = (
-                f"{name} is not a generic CSV job log: missing column(s) "
+                f"{label} is not a generic CSV job log: missing column(s) "
                 f"{', '.join(missing)} (found {', '.join(names[:12]) or 'none'})"
             )
             raise ValueError(msg)
         index = {key: lower.index(alias) for key, alias in found.items() if alias}
-        builder = _Builder(name, strict=strict, max_rejected_listed=max_rejected_listed)
+        builder = _Builder(
+            label, strict=strict, max_rejected_listed=max_rejected_listed
+        )
+        builder.has_states = "state" in index
         rows = _Rows(
             stream,
             builder,
             delimiter=",",
             n_fields=len(names),
             header_line=header_line,
-            trailing_delimiter=False,
             chunk_rows=chunk_rows,
+            quoting=True,
         )
-        with _gc_paused():
-            for lines, chunk in rows:
-                _csv_chunk(lines, chunk, names, index, builder, codecarbon=False)
-                builder.raise_if_strict()
+        for lines, chunk in rows:
+            _csv_chunk(lines, chunk, names, index, builder, codecarbon=False)
+            builder.raise_if_strict()
     return builder.finish(kind="csv")
 
 
@@ -1144,6 +1555,8 @@ def read_codecarbon(
     strict: bool = False,
     max_rejected_listed: int = MAX_REJECTED_LISTED,
     chunk_rows: int = _CHUNK_ROWS,
+    max_bytes: int = MAX_LOG_BYTES,
+    name: str | None = None,
 ) -> JobLog:
     r"""Read a CodeCarbon ``emissions.csv`` and calibrate GPU power against TDP.
 
@@ -1155,8 +1568,8 @@ def read_codecarbon(
 
     Parameters
     ----------
-    source : str, os.PathLike or text stream
-        The ``emissions.csv`` file.
+    source : str, os.PathLike, text stream or bytes
+        The ``emissions.csv`` file, or its content.
     tdp_w_by_gpu_model : mapping or float, optional
         Thermal design power per GPU [W]: one number for every model, or a
         mapping from model name to TDP (e.g. from the pricing catalog). Names
@@ -1168,6 +1581,10 @@ def read_codecarbon(
         Malformed rows listed one by one; all are counted. [rows]
     chunk_rows : int, default 50,000
         Rows parsed per chunk. [rows]
+    max_bytes : int, default 512,000,000
+        Largest log read. [bytes]
+    name : str, optional
+        Name shown in messages (default: the path, or ``<upload>``).
 
     Returns
     -------
@@ -1212,10 +1629,12 @@ def read_codecarbon(
     {'NVIDIA A100-SXM4-40GB': {'measured_w_per_gpu': 200.0, 'measured_to_tdp': 0.5}}
     """
     _guard_common(
-        chunk_rows=chunk_rows, max_rejected_listed=max_rejected_listed, source=source
+        chunk_rows=chunk_rows,
+        max_rejected_listed=max_rejected_listed,
+        max_bytes=max_bytes,
     )
-    with _open_text(source) as (stream, name):
-        header_text, header_line = _read_header(stream, name)
+    with _open_text(source, max_bytes=max_bytes, name=name) as (stream, label):
+        header_text, header_line = _read_header(stream, label)
         names = _split_header(header_text, ",")
         lower = [n.lower() for n in names]
         missing = [k for k in ("timestamp", "duration", "gpu_count") if k not in lower]
@@ -1227,7 +1646,7 @@ def read_codecarbon(
                 else ""
             )
             msg = (
-                f"{name} is not a CodeCarbon emissions.csv with GPU data: missing "
+                f"{label} is not a CodeCarbon emissions.csv with GPU data: missing "
                 f"column(s) {', '.join(missing)}{extra}"
             )
             raise ValueError(msg)
@@ -1244,20 +1663,21 @@ def read_codecarbon(
             )
             if col in lower
         }
-        builder = _Builder(name, strict=strict, max_rejected_listed=max_rejected_listed)
+        builder = _Builder(
+            label, strict=strict, max_rejected_listed=max_rejected_listed
+        )
         rows = _Rows(
             stream,
             builder,
             delimiter=",",
             n_fields=len(names),
             header_line=header_line,
-            trailing_delimiter=False,
             chunk_rows=chunk_rows,
+            quoting=True,
         )
-        with _gc_paused():
-            for lines, chunk in rows:
-                _csv_chunk(lines, chunk, names, index, builder, codecarbon=True)
-                builder.raise_if_strict()
+        for lines, chunk in rows:
+            _csv_chunk(lines, chunk, names, index, builder, codecarbon=True)
+            builder.raise_if_strict()
     log = builder.finish(kind="codecarbon", extra_float_columns=("gpu_energy_kwh",))
     calibration = power_calibration_table(log.jobs, tdp_w_by_gpu_model)
     return dataclasses.replace(log, power_calibration=calibration)
@@ -1265,7 +1685,7 @@ def read_codecarbon(
 
 def _csv_chunk(
     lines: npt.NDArray[np.int64],
-    rows: list[list[str]],
+    columns: list[list[str]],
     names: list[str],
     index: dict[str, int],
     builder: _Builder,
@@ -1273,12 +1693,12 @@ def _csv_chunk(
     codecarbon: bool,
 ) -> None:
     """Parse one chunk of a generic CSV or CodeCarbon file."""
-    n = len(rows)
-    columns = list(zip(*rows, strict=True))
+    n = len(lines)
     reasons: dict[int, tuple[str, str]] = {}
     bad = np.zeros(n, dtype=bool)
-    header = [",".join(names)]
-    repeated = np.asarray([",".join(r) == header[0] for r in rows], dtype=bool)
+    repeated = np.ones(n, dtype=bool)
+    for column, header_name in zip(columns, names, strict=True):
+        repeated &= np.asarray(column, dtype=object) == header_name
     for i in np.flatnonzero(repeated):
         reasons[int(i)] = ("(row)", "repeated header line")
         bad[i] = True
@@ -1308,18 +1728,20 @@ def _csv_chunk(
         for i in np.flatnonzero(~bad & ~(duration_s >= 0)):
             reasons[int(i)] = (
                 col_name,
-                f"{col_name}: {dur_values[i]!r} is not a non-negative number of "
-                "seconds",
+                f"{col_name}: {_excerpt(dur_values[i])} is not a non-negative "
+                "number of seconds",
             )
             bad[i] = True
-        duration_ns = np.where(bad, 0, duration_s * _NS_PER_SECOND).astype(np.int64)
-        start_ns = end_ns - duration_ns
-        start_ns = np.where(bad, _NAT, start_ns)
-        early = ~bad & (start_ns < _EARLIEST_NS)
+        # A duration beyond the plausible range would overflow nanoseconds.
+        early = ~bad & (duration_s > _MAX_ELAPSED_S)
+        safe_s = np.where(bad | early, 0.0, duration_s)
+        duration_ns = (safe_s * _NS_PER_SECOND).astype(np.int64)
+        start_ns = np.where(bad | early, _NAT, end_ns - duration_ns)
+        early |= ~bad & (start_ns < _EARLIEST_NS)
         for i in np.flatnonzero(early):
             reasons[int(i)] = (
                 col_name,
-                f"{col_name}: {dur_values[i]!r} is implausibly long",
+                f"{col_name}: {_excerpt(dur_values[i])} is implausibly long",
             )
             bad[i] = True
         submit_ns = np.full(n, _NAT, dtype=np.int64)
@@ -1401,10 +1823,10 @@ def _csv_chunk(
 
 
 def _float_or_nan(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
+    """A decimal number of ASCII digits (``1.5``, ``2e-05``), else NaN."""
+    if _DECIMAL.fullmatch(text.strip()) is None:
         return math.nan
+    value = float(text)
     return value if math.isfinite(value) else math.nan
 
 
@@ -1475,7 +1897,10 @@ def power_calibration_table(
     )
     for value in values:
         if not float(value) > 0:
-            msg = f"tdp_w_by_gpu_model values must be positive watts, got {value!r}"
+            msg = (
+                "tdp_w_by_gpu_model values must be positive watts, got "
+                f"{shorten(value)}"
+            )
             raise ValueError(msg)
     usable = jobs[
         (jobs["gpus"] > 0)
@@ -1504,22 +1929,36 @@ def read_log(
     source: Source,
     *,
     kind: LogKind | None = None,
+    fields: Fields = None,
     export_time: str | dt.datetime | pd.Timestamp | None = None,
     tdp_w_by_gpu_model: Mapping[str, float] | float | None = None,
     strict: bool = False,
     max_rejected_listed: int = MAX_REJECTED_LISTED,
+    max_bytes: int = MAX_LOG_BYTES,
+    name: str | None = None,
 ) -> JobLog:
     r"""Read a job log of any supported kind, detecting the kind if not given.
 
+    Safe on any input: a path is opened only if it is a regular file (a FIFO,
+    terminal, device or directory is refused without waiting on it), no
+    larger than ``max_bytes``; content given as bytes (an upload) is read in
+    memory, never written to disk. Every problem is a ``ValueError`` with a
+    one-line message that quotes the file only as a short excerpt.
+
     Parameters
     ----------
-    source : str, os.PathLike or text stream
-        The log file.
+    source : str, os.PathLike, text stream or bytes
+        The log file, an open text stream, or the file's content.
     kind : {"sacct", "csv", "codecarbon"}, optional
-        Format; detected from the header line when omitted: a ``|``-separated
-        header with ``JobID`` is sacct; ``duration`` with ``emissions`` or
-        ``energy_consumed`` is CodeCarbon; ``start`` and ``gpus`` is a
-        generic CSV.
+        Format; detected from the header line (or ``fields``) when omitted: a
+        ``|``-separated header with ``JobID`` is sacct; ``duration`` with
+        ``emissions`` or ``energy_consumed`` is CodeCarbon; ``start`` and
+        ``gpus`` is a generic CSV.
+    fields : sequence of str or str, optional
+        Field names of a headerless export (``sacct --noheader``): a
+        sequence, ``"JobID,Start,..."``, or ``"xdmod"`` for
+        :data:`XDMOD_SACCT_FIELDS`. With ``JobID`` among them the file is
+        read as sacct (``|``-separated), otherwise as a generic CSV.
     export_time : str, datetime or pandas.Timestamp, optional
         sacct only: when the export was taken (see :func:`read_sacct`).
     tdp_w_by_gpu_model : mapping or float, optional
@@ -1528,6 +1967,11 @@ def read_log(
         Raise at the first malformed row instead of listing it.
     max_rejected_listed : int, default 10,000
         Malformed rows listed one by one; all are counted. [rows]
+    max_bytes : int, default 512,000,000
+        Largest log read (:data:`MAX_LOG_BYTES`). [bytes]
+    name : str, optional
+        Name shown in messages and as the log's ``source`` (default: the
+        path; ``<upload>`` for bytes).
 
     Returns
     -------
@@ -1538,51 +1982,72 @@ def read_log(
     ------
     ValueError
         If the kind is unknown or cannot be detected (the file is not a job
-        log), or the reader for the kind rejects the file.
+        log), the file cannot be opened safely or is too large, or the reader
+        for the kind rejects the file.
 
     Examples
     --------
     >>> import io
     >>> read_log(io.StringIO("start,end,gpus\n2024-01-01,2024-01-02,1\n")).kind
     'csv'
+    >>> log = read_log(b"7|2024-01-01T00:00:00|2024-01-01T01:00:00|gpu:2\n",
+    ...                fields="JobID,Start,End,ReqGRES", name="jobs.txt")
+    >>> log.kind, log.source, int(log.jobs["gpus"].iloc[0])
+    ('sacct', 'jobs.txt', 2)
     """
     if kind is not None and kind not in ("sacct", "csv", "codecarbon"):
-        msg = f"kind must be 'sacct', 'csv' or 'codecarbon', got {kind!r}"
+        msg = f"kind must be 'sacct', 'csv' or 'codecarbon', got {shorten(kind)}"
         raise ValueError(msg)
+    names = field_names(fields)
+    if kind is None and names is not None:
+        kind = "sacct" if "jobid" in {n.lower() for n in names} else "csv"
     if kind is None:
-        if isinstance(source, str | os.PathLike):
-            with _open_text(source) as (stream, name):
-                header, _ = _read_header(stream, name)
+        if isinstance(source, bytes | str | os.PathLike):
+            with _open_text(source, max_bytes=max_bytes, name=name) as (stream, label):
+                header, _ = _read_header(stream, label)
         else:
             if not source.seekable():
                 msg = "kind must be given when reading an unseekable stream"
                 raise ValueError(msg)
             position = source.tell()
-            name = getattr(source, "name", "<stream>")
-            header, _ = _read_header(source, name)
+            label = _source_name(source, name)
+            header, _ = _read_header(_Limited(source, label, max_bytes), label)
             source.seek(position)
         kind = _detect_kind(header)
         if kind is None:
             msg = (
-                f"{name} does not look like a job log: its first line is "
-                f"{header[:80]!r}. Expected a sacct -P export (JobID|Start|...), "
+                f"{label} does not look like a job log: its first line is "
+                f"{_excerpt(header)}. Expected a sacct -P export (JobID|Start|...), "
                 "a CSV with start,end,gpus columns, or a CodeCarbon emissions.csv"
             )
             raise ValueError(msg)
     if kind == "sacct":
         return read_sacct(
             source,
+            fields=names,
             export_time=export_time,
             strict=strict,
             max_rejected_listed=max_rejected_listed,
+            max_bytes=max_bytes,
+            name=name,
         )
     if kind == "codecarbon":
+        if names is not None:
+            msg = "fields: a CodeCarbon emissions.csv always has a header line"
+            raise ValueError(msg)
         return read_codecarbon(
             source,
             tdp_w_by_gpu_model=tdp_w_by_gpu_model,
             strict=strict,
             max_rejected_listed=max_rejected_listed,
+            max_bytes=max_bytes,
+            name=name,
         )
     return read_generic_csv(
-        source, strict=strict, max_rejected_listed=max_rejected_listed
+        source,
+        fields=names,
+        strict=strict,
+        max_rejected_listed=max_rejected_listed,
+        max_bytes=max_bytes,
+        name=name,
     )
