@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from planner.safe_io import clip
 from pricing import catalog
 from ui import common
 
@@ -38,7 +39,8 @@ def _overlay_problems(
     try:
         return _overlaid(name, text, label), []
     except catalog.CatalogError as error:
-        return None, list(error.problems)
+        # A problem may quote a whole header cell: one short line each.
+        return None, [clip(str(problem), 300) for problem in error.problems]
     except ValueError as error:
         return None, [f"{label}: {error}"]
 
