@@ -54,7 +54,12 @@ def render() -> None:
         "user_supplied."
     )
     name = st.selectbox("Catalog", catalog.CATALOG_NAMES, key="catalog_name")
-    upload = st.file_uploader("Overlay CSV", type=["csv"], key="catalog_overlay")
+    upload = st.file_uploader(
+        "Overlay CSV",
+        type=["csv"],
+        key="catalog_overlay",
+        max_upload_size=-(-MAX_OVERLAY_BYTES // 1_000_000),  # MB, rounded up
+    )
     frame = _shipped(name)
     if upload is not None:
         overlaid, problems = _overlay_problems(name, upload)

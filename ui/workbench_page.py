@@ -101,7 +101,10 @@ def _sources() -> None:
             _load(scenario_from_yaml(preset_text(preset)).model_dump(mode="json"))
     with right:
         upload = st.file_uploader(
-            "Or upload a scenario YAML", type=["yaml", "yml"], key="wb_upload"
+            "Or upload a scenario YAML",
+            type=["yaml", "yml"],
+            key="wb_upload",
+            max_upload_size=1,  # MB; the page then holds it to MAX_UPLOAD_BYTES
         )
         if upload is not None:
             label = common.upload_label(upload.name)
