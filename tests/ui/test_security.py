@@ -325,3 +325,43 @@ def test_twenty_sessions_see_only_their_own_values():
         assert marker in shown
         others = [m for m in markers if m != marker and m in shown]
         assert others == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00\x01 not text",
+        b'facility,"unclosed\n' + b"x" * 200_000,
+        b"=cmd|' /C calc'!A0,@SUM(A1)\n1,2\n",
+        b"",
+    ],
+)
+def test_a_broken_overlay_is_a_message_and_the_shipped_catalog_stays(content):
+    app = open_page("ui/data_page.py")
+    app.selectbox(key="catalog_name").set_value("pue").run()
+    rows = len(app.dataframe[0].value)
+    app.file_uploader(key="catalog_overlay").set_value(
+        ("quote.csv", content, "text/csv")
+    ).run()
+    assert not app.exception
+    errors = [as_text(e.value) for e in app.error]
+    assert errors
+    assert "The overlay was not applied" in errors[0]
+    assert all(len(line) < 400 for e in errors for line in e.splitlines())
+    assert len(app.dataframe[0].value) == rows
+
+
+def test_the_optimiser_reports_a_scenario_that_cannot_be_resolved():
+    data = load_preset("grant").model_dump(mode="json")
+    onprem = next(s for s in data["strategies"] if s["kind"] == "onprem")
+    onprem["server"] = "no-such-server"
+    app = open_page("ui/workbench_page.py")
+    upload_scenario(app, yaml.safe_dump(data).encode())
+    assert not app.exception
+    assert any("no-such-server" in as_text(e.value) for e in app.error)
+    app.switch_page("ui/optimiser_page.py").run()
+    app.radio(key="opt_source").set_value("workbench scenario").run()
+    app.button(key="opt_run").click().run(timeout=180)
+    assert not app.exception
+    shown = all_text(app)
+    assert "cannot be planned" in shown or "no-such-server" in shown
