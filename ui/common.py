@@ -85,9 +85,14 @@ def as_text(markdown: str) -> str:
     return text.replace(_WORD_JOINER, "").replace("  \n", "\n")
 
 
+MAX_ERROR_LINE_CHARACTERS = 500
+"""Longest line of an error shown (a library message may quote a long value). [-]"""
+
+
 def show_error(text: object) -> None:
-    """Draw an error box with plain text (see :func:`plain`)."""
-    st.error(plain(text))
+    """Draw an error box with plain text (see :func:`plain`), each line clipped."""
+    lines = str(text).splitlines() or [""]
+    st.error(plain("\n".join(clip(line, MAX_ERROR_LINE_CHARACTERS) for line in lines)))
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:

@@ -118,6 +118,15 @@ def hourly_shape(shape: DemandShape, *, hours: int = HOURS_IN_YEAR) -> FloatArra
     low, high = 1e-6, 1.0
     while excess(low) >= 0 and low > _SMALLEST_EXPONENT:
         low /= 1e3
+    if excess(low) >= 0:
+        # Hours of zero demand (a weekend factor of 0) stay zero under any
+        # exponent, so the shape cannot be flattened below this ratio.
+        msg = (
+            f"peak_to_mean {shape.peak_to_mean} is below what this shape can reach "
+            f"(at least {_peak_to_mean(transformed(low)):.4g}: its zero-demand hours "
+            "stay at zero); raise it or the weekend_factor"
+        )
+        raise ValueError(msg)
     while excess(high) < 0:
         high *= 2.0
         if high > 1e3:

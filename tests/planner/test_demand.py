@@ -114,3 +114,20 @@ def test_any_valid_shape_is_a_profile_or_a_clean_message(
     assert np.isfinite(profile).all()
     assert profile.mean() == pytest.approx(1.0, rel=1e-9)
     assert profile.max() == pytest.approx(peak, rel=1e-6)
+
+
+def test_a_peak_below_what_zero_demand_hours_allow_is_a_clean_message():
+    # Weekends at 0 stay at 0 under the power transform: with 261 busy days in
+    # the 365 (104 weekend days) the flattest shape has peak-to-mean
+    # 365/261 = 1.398, so 1.25 cannot be reached.
+    shape = DemandShape(
+        peak_to_mean=1.25,
+        noise=0.0,
+        diurnal_amplitude=0.0,
+        weekend_factor=0.0,
+        deadline_surges=(),
+    )
+    with pytest.raises(
+        ValueError, match=r"peak_to_mean 1\.25 is below .*at least 1\.398"
+    ):
+        demand.hourly_shape(shape)
