@@ -36,7 +36,8 @@ from pricing.units import HOURS_PER_DAY
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # As planner.scenario.Frozen: unknown keys, infinity and NaN are refused.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_shares(shares: Mapping[Any, float], name: str) -> None:

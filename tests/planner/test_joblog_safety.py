@@ -278,3 +278,20 @@ def test_every_rejected_row_has_line_column_and_reason():
     log = read_generic_csv(io.StringIO(text))
     assert rejected(log) == [(3, "gpus"), (4, "start"), (5, "end"), (6, "(row)")]
     assert all(r.reason for r in log.rejected)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"target_gpu_hours": float("inf")},
+        {"median_job_hours": float("nan")},
+        {"gpus_per_job_probabilities": {1: float("nan")}},
+    ],
+)
+def test_workload_specs_refuse_non_finite_numbers(change):
+    from pydantic import ValidationError
+
+    from planner.joblog import LISA_PRESET, WorkloadSpec
+
+    with pytest.raises(ValidationError):
+        WorkloadSpec.model_validate(LISA_PRESET.model_dump() | change)
