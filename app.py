@@ -1,6 +1,13 @@
-"""Streamlit entry point: the planner's pages, each a thin shell over the library."""
+"""Streamlit entry point: the planner's pages, each a thin shell over the library.
+
+Every page runs inside :func:`ui.common.run_app`, the app's one handler for the
+unexpected: a one-line message with an id on the page, the traceback in the
+server log only (``showErrorDetails`` is off in ``.streamlit/config.toml``).
+"""
 
 import streamlit as st
+
+from ui import common
 
 st.set_page_config(page_title="GPU procurement planner", layout="wide")
 
@@ -13,4 +20,4 @@ pages = [
     st.Page("ui/strubell_page.py", title="Strubell et al. 2019", url_path="strubell"),
     st.Page("ui/data_page.py", title="Data catalogs", url_path="data"),
 ]
-st.navigation(pages).run()
+common.run_app(st.navigation(pages).run)

@@ -3,12 +3,19 @@
 Heavy modules (pandas, scipy, the catalogs) are imported inside the subcommand
 that needs them, so ``planner --help`` answers at once. User errors print one
 readable line per problem on stderr and exit with status 2, never a traceback.
+Anything unexpected is one line too, with a short id; its traceback goes to the
+``planner.cli`` logger (shown on stderr only with ``--debug``). Files named in
+a scenario must lie in the scenario's folder unless ``--allow-outside-paths``;
+every CSV written is neutralised against spreadsheet formulas, and files are
+written atomically, never over an input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -17,7 +24,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_USER_ERROR = 2
-"""Exit status for bad input (argparse uses the same). [-]"""
+"""Exit status for bad input and for unexpected errors (argparse uses 2). [-]"""
+
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT, the shell convention). [-]"""
+
+MAX_PARETO_POINTS = 50
+"""Most points of a cost-CO2e frontier (``--pareto``): each point is one more
+solve of the fleet MILP, so 50 points cost about 50 single plans. [points]"""
+
+MAX_MESSAGE_CHARACTERS = 500
+"""Longest line of an error message printed. [characters]"""
+
+LOGGER = logging.getLogger("planner.cli")
 
 
 class UserError(Exception):
@@ -29,30 +48,43 @@ class UserError(Exception):
 
 
 def _problems_of(error: BaseException) -> list[str] | None:
-    """Return the user-facing lines of a known user error, or None."""
+    """Return the user-facing lines of a known user error, or None.
+
+    Every line is one line, at most :data:`MAX_MESSAGE_CHARACTERS` long; a
+    value it quotes is a short excerpt.
+    """
     from pydantic import ValidationError
 
+    from planner.safe_io import clip, shorten
+
+    lines: list[str] | None = None
     if isinstance(error, UserError):
-        return list(error.problems)
-    if isinstance(error, ValidationError):
-        lines = []
-        for item in error.errors():
-            where = ".".join(str(part) for part in item["loc"]) or "(input)"
-            lines.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
-        return lines
-    problems = getattr(error, "problems", None)
-    if isinstance(error, ValueError) and problems:
-        return [str(problem) for problem in problems]
-    if isinstance(error, ValueError | FileNotFoundError | IsADirectoryError):
-        return [str(error)]
-    return None
+        lines = list(error.problems)
+    elif isinstance(error, ValidationError):
+        from planner.scenario import validation_problems
+
+        lines = validation_problems(error)
+    elif isinstance(error, ValueError) and getattr(error, "problems", None):
+        lines = [str(problem) for problem in getattr(error, "problems", ())]
+    elif isinstance(error, OSError):
+        where = f"{shorten(error.filename)}: " if error.filename else ""
+        lines = [f"{where}{error.strerror or type(error).__name__}"]
+    elif isinstance(error, ValueError):
+        lines = [str(error)]
+    if lines is None:
+        return None
+    return [clip(line, MAX_MESSAGE_CHARACTERS) for line in lines] or [
+        type(error).__name__
+    ]
 
 
 def _emit_frame(frame: pd.DataFrame, output_format: str) -> None:
     if output_format == "json":
         sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
     elif output_format == "csv":
-        sys.stdout.write(frame.to_csv(index=False))
+        from planner.safe_io import csv_text
+
+        sys.stdout.write(csv_text(frame))
     else:
         sys.stdout.write(frame.to_string(index=False) + "\n")
 
@@ -143,7 +175,25 @@ def _cmd_catalog(args: argparse.Namespace) -> None:
         names = ", ".join(catalog.CATALOG_NAMES)
         msg = f"unknown catalog {args.name!r}; choose one of: {names}"
         raise UserError([msg])
-    frame = catalog.load_catalog(args.name, overlay=args.overlay)
+    if args.overlay is None:
+        frame = catalog.load_catalog(args.name)
+    else:
+        from pathlib import Path
+
+        from planner.safe_io import read_text_file
+
+        # 4 bytes per character at most in UTF-8; the catalog counts characters.
+        text = read_text_file(
+            args.overlay,
+            max_bytes=4 * catalog.MAX_OVERLAY_CHARACTERS,
+            what="overlay",
+        )
+        label = Path(args.overlay).name
+        frame = (
+            catalog.Catalog()
+            .with_overlay(args.name, text, label=label)
+            .frame(args.name)
+        )
     problems = []
     for column, value in _parse_where(args.where):
         if column not in frame.columns:
@@ -165,8 +215,6 @@ PRESET_CHOICES = ("lisa", "department", "grant", "consortium")
 
 
 def _cmd_scenario_new(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from planner.scenario import preset_text, scenario_from_yaml
 
     text = preset_text(args.preset)
@@ -174,14 +222,9 @@ def _cmd_scenario_new(args: argparse.Namespace) -> None:
     if args.out is None:
         sys.stdout.write(text)
         return
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        msg = f"{out} exists; pass --force to overwrite it"
-        raise UserError([msg])
-    # Write to a sibling temporary file first so a failure leaves nothing half-written.
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(out)
+    from planner.safe_io import write_text_atomically
+
+    out = write_text_atomically(args.out, text, overwrite=args.force)
     sys.stderr.write(f"wrote {out}\n")
 
 
@@ -192,12 +235,13 @@ def _scenario_and_catalog(args: argparse.Namespace) -> tuple[Any, Any]:
     from planner.overlays import scenario_catalog
     from planner.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    allow = bool(getattr(args, "allow_outside_paths", False))
+    scenario = load_scenario(args.scenario, allow_outside_paths=allow)
     catalog = scenario_catalog(
         scenario,
         base_dir=Path(args.scenario).parent,
         extra_files=args.overlay or (),
-        allow_outside=bool(getattr(args, "allow_outside_paths", False)),
+        allow_outside=allow,
     )
     return scenario, catalog
 
@@ -212,7 +256,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         _emit_json(report.evaluation_payload(evaluation, break_evens))
         return
     if args.format == "csv":
-        sys.stdout.write(evaluation.table.to_csv(index=False))
+        from planner.safe_io import csv_text
+
+        sys.stdout.write(csv_text(evaluation.table))
         return
     if args.format == "markdown":
         sys.stdout.write(report.markdown_report(evaluation, break_evens))
@@ -244,22 +290,29 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
     scenario, catalog = _scenario_and_catalog(args)
     options = optimise.OptimiseOptions()
     if args.options:
-        import yaml
         from pydantic import ValidationError
 
-        from planner.scenario import ScenarioError
+        from planner.safe_io import (
+            MAX_YAML_CHARACTERS,
+            SafeIOError,
+            clip,
+            load_yaml,
+            read_text_file,
+        )
+        from planner.scenario import ScenarioError, validation_problems
 
+        label = clip(args.options, 120)
         try:
-            with open(args.options, encoding="utf-8") as file:
-                data = yaml.safe_load(file.read()) or {}
+            text = read_text_file(
+                args.options, max_bytes=4 * MAX_YAML_CHARACTERS, what="options file"
+            )
+            data = load_yaml(text) or {}
             options = optimise.OptimiseOptions.model_validate(data)
-        except (OSError, yaml.YAMLError) as error:
-            raise UserError([f"{args.options}: {error}"]) from None
+        except SafeIOError as error:
+            raise UserError([f"{label}: {error}"]) from None
         except ValidationError as error:
-            from planner.scenario import validation_problems
-
             problems = validation_problems(error)
-            raise ScenarioError([f"{args.options}: {p}" for p in problems]) from None
+            raise ScenarioError([f"{label}: {p}" for p in problems]) from None
     plan = optimise.optimise(
         scenario, options, pareto_points=args.pareto, catalog=catalog
     )
@@ -328,30 +381,21 @@ WORKLOAD_PRESETS = ("lisa",)
 """Generated workloads accepted where a log path is expected."""
 
 
-def _read_source(source: str, kind: str | None) -> Any:
+def _read_source(source: str, kind: str | None, fields: str | None) -> Any:
     from planner import joblog
 
     if source in WORKLOAD_PRESETS:
         return joblog.generate_workload(joblog.LISA_PRESET)
-    return joblog.read_log(source, kind=kind)  # type: ignore[arg-type]
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write via a sibling temporary file so a failure leaves nothing half-written."""
-    from pathlib import Path
-
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)
+    return joblog.read_log(source, kind=kind, fields=fields)  # type: ignore[arg-type]
 
 
 def _cmd_demand(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from planner import joblog
+    from planner.safe_io import csv_text, write_text_atomically
 
-    log = _read_source(args.log, args.kind)
+    log = _read_source(args.log, args.kind, args.fields)
     summary = joblog.demand_summary(log)
     if args.ldc:
         hourly = joblog.hourly_concurrency_gpus(log)
@@ -359,7 +403,8 @@ def _cmd_demand(args: argparse.Namespace) -> None:
         frame = pd.DataFrame(
             {"hours_exceeded": range(1, len(curve) + 1), "busy_gpus": curve}
         )
-        _write_atomically(args.ldc, frame.to_csv(index=False))
+        inputs = [] if args.log in WORKLOAD_PRESETS else [args.log]
+        write_text_atomically(args.ldc, csv_text(frame), inputs=inputs)
     if args.format == "json":
         _emit_json(summary)
         return
@@ -371,14 +416,20 @@ def _cmd_demand(args: argparse.Namespace) -> None:
     )
     out.write(
         f"pending {summary['pending_jobs']:,}, without times "
-        f"{summary['unknown_time_jobs']:,}, job steps skipped "
+        f"{summary['unknown_time_jobs']:,}, zero-length "
+        f"{summary['zero_length_jobs']:,}, job steps skipped "
         f"{summary['step_rows']:,}, rejected rows {summary['rejected_count']:,}\n"
     )
+    if summary["unknown_state_jobs"]:
+        out.write(
+            f"{summary['unknown_state_jobs']:,} jobs kept with a state Slurm does "
+            f"not report: {', '.join(summary['unknown_states'])}\n"
+        )
     groups = pd.DataFrame(summary["by_group"]).T
     if not groups.empty:
         out.write("\nby group:\n" + groups.to_string() + "\n")
     for row in summary["rejected_rows"][:50]:
-        out.write(f"rejected line {row['line']}: {row['reason']}\n")
+        out.write(f"rejected line {row['line']} ({row['column']}): {row['reason']}\n")
     if summary["rejected_count"] > 50:
         out.write(f"... and {summary['rejected_count'] - 50:,} more (--format json)\n")
 
@@ -386,7 +437,7 @@ def _cmd_demand(args: argparse.Namespace) -> None:
 def _cmd_queue(args: argparse.Namespace) -> None:
     from planner import queueing
 
-    log = _read_source(args.source, args.kind)
+    log = _read_source(args.source, args.kind, args.fields)
     result = queueing.simulate_queue(log, args.gpus, policy=args.policy)
     payload = queueing.queue_summary(result)
     if args.target_wait is not None:
@@ -423,6 +474,37 @@ def _cmd_queue(args: argparse.Namespace) -> None:
 # --- entry point ----------------------------------------------------------------
 
 
+def _pareto_points(text: str) -> int:
+    """``--pareto``: 0 (none) or 2 to :data:`MAX_PARETO_POINTS`."""
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"expected a whole number, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value != 0 and not 2 <= value <= MAX_PARETO_POINTS:
+        msg = f"0 (no frontier) or 2 to {MAX_PARETO_POINTS} points, got {value}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _allow_outside(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-outside-paths",
+        action="store_true",
+        help="let the scenario name a job log outside its own folder "
+        "(by default such a path is refused)",
+    )
+
+
+def _fields_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fields",
+        metavar="F1,F2,...",
+        help="field names of a log without a header line (sacct --noheader), "
+        "comma-separated, or 'xdmod' for Open XDMoD's export format",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (no heavy imports)."""
     parser = argparse.ArgumentParser(
@@ -431,6 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
             "Buy, rent or pool accelerators? Multi-year cost and CO2 of cloud, "
             "on-premises, hybrid and shared clusters, with sourced data."
         ),
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the traceback of an unexpected error (for a bug report)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -543,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="markdown: a compute-cost justification for a grant or budget",
     )
+    _allow_outside(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)
 
     optimise = commands.add_parser(
@@ -562,11 +650,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimise.add_argument(
         "--pareto",
-        type=int,
+        type=_pareto_points,
         default=0,
         metavar="K",
-        help="also compute a cost-CO2e frontier of K points",
+        help=f"also compute a cost-CO2e frontier of K points (2-{MAX_PARETO_POINTS})",
     )
+    _allow_outside(optimise)
     optimise.add_argument("--format", choices=("table", "json"), default="table")
     optimise.set_defaults(handler=_cmd_optimise)
 
@@ -584,6 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("scenario", help="scenario YAML with a shared strategy")
     pool.add_argument("--strategy", help="name of the shared strategy (default: first)")
     pool.add_argument("--format", choices=("table", "json"), default="table")
+    _allow_outside(pool)
     pool.set_defaults(handler=_cmd_pool)
 
     demand = commands.add_parser(
@@ -593,8 +683,11 @@ def build_parser() -> argparse.ArgumentParser:
         "log", help="sacct -P export, generic CSV, CodeCarbon CSV, or 'lisa'"
     )
     demand.add_argument("--kind", choices=("sacct", "csv", "codecarbon"))
+    _fields_option(demand)
     demand.add_argument(
-        "--ldc", metavar="OUT.csv", help="write the load-duration curve"
+        "--ldc",
+        metavar="OUT.csv",
+        help="write the load-duration curve (never over the log itself)",
     )
     demand.add_argument("--format", choices=("table", "json"), default="table")
     demand.set_defaults(handler=_cmd_demand)
@@ -605,6 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("source", help="job log path, or 'lisa' (generated workload)")
     queue.add_argument("--gpus", type=int, required=True, help="cluster size [GPUs]")
     queue.add_argument("--kind", choices=("sacct", "csv", "codecarbon"))
+    _fields_option(queue)
     queue.add_argument("--policy", choices=("fifo", "backfill"), default="fifo")
     queue.add_argument(
         "--target-wait",
@@ -618,23 +712,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report_unexpected(error: BaseException, *, where: str) -> str:
+    """Log an unexpected error with its traceback; return a one-line message.
+
+    The traceback goes to the ``planner.cli`` logger only (the user sees a
+    short id to quote in a bug report, never the traceback or the values in
+    it).
+
+    Parameters
+    ----------
+    error : BaseException
+        The exception caught.
+    where : str
+        What was running (``"planner evaluate"``).
+
+    Returns
+    -------
+    str
+        ``"unexpected error (id 3f9a1c2e, RecursionError); ..."``.
+    """
+    error_id = secrets.token_hex(4)
+    LOGGER.error("%s: unexpected error %s", where, error_id, exc_info=error)
+    return (
+        f"unexpected error (id {error_id}, {type(error).__name__}); nothing was "
+        "changed. Rerun with --debug for the traceback, or report the id"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    No exception escapes: user errors are one line per problem, anything else
+    one line with an id (:func:`report_unexpected`); both exit with status 2.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     handler: Callable[[argparse.Namespace], None] = args.handler
+    where = f"planner {args.command}"
     try:
         handler(args)
     except BrokenPipeError:
         # The reader (e.g. `head`) closed the pipe: not an error of ours.
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{where}: interrupted\n")
+        return EXIT_INTERRUPTED
     except Exception as error:
-        problems = _problems_of(error)
+        try:
+            problems = _problems_of(error)
+        except Exception:  # the error itself is broken (a hostile __str__)
+            problems = None
         if problems is None:
-            raise
+            problems = [report_unexpected(error, where=where)]
         for problem in problems:
-            sys.stderr.write(f"planner {args.command}: {problem}\n")
+            sys.stderr.write(f"{where}: {problem}\n")
         return EXIT_USER_ERROR
     return 0
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import sys
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ WaitStatistic = Literal["mean", "median", "p95"]
 """Wait statistics a target can be set on."""
 
 _NS_PER_HOUR: Final = 3_600 * 1_000_000_000
+_NEVER: Final = 1 << 80
+"""A time after every simulated event (a Python int, so never overflowing). [ns]"""
 
 
 # --------------------------------------------------------------------------
@@ -611,16 +612,45 @@ def poisson_exponential_jobs(
     )
 
 
+MAX_SIMULATED_HOURS: Final = 1_000_000.0
+"""Latest submission and longest run time simulated (about 114 years): times
+are whole nanoseconds in 64-bit integers, which hold about 2.5 million hours. [h]"""
+
+
 @dataclass(frozen=True)
 class _Workload:
-    """Jobs sorted by submission, as plain arrays (hours since the first)."""
+    """Jobs sorted by submission, as plain arrays (since the first submission).
+
+    Times are whole nanoseconds, so the scheduler compares them exactly: a job
+    that ends at the instant of a reservation ends *by* it (in float hours,
+    ``0.1 + 0.2 > 0.3``).
+    """
 
     job_id: npt.NDArray[np.object_]
     group: npt.NDArray[np.object_]
-    submit_hours: npt.NDArray[np.float64]
-    run_hours: npt.NDArray[np.float64]
+    submit_ns: npt.NDArray[np.int64]
+    run_ns: npt.NDArray[np.int64]
     gpus: npt.NDArray[np.int64]
     origin: pd.Timestamp | None
+
+    @property
+    def submit_hours(self) -> npt.NDArray[np.float64]:
+        """Submission times, in hours since the first."""
+        return np.asarray(self.submit_ns / _NS_PER_HOUR, dtype=np.float64)
+
+    @property
+    def run_hours(self) -> npt.NDArray[np.float64]:
+        """Run times, in hours."""
+        return np.asarray(self.run_ns / _NS_PER_HOUR, dtype=np.float64)
+
+
+def _whole_ns(hours: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.int64]:
+    if np.any(~np.isfinite(hours)) or np.any(np.abs(hours) > MAX_SIMULATED_HOURS):
+        msg = (
+            f"jobs must have finite {name} of at most {MAX_SIMULATED_HOURS:,.0f} hours"
+        )
+        raise ValueError(msg)
+    return np.rint(hours * _NS_PER_HOUR).astype(np.int64)
 
 
 def _workload(jobs: JobLog | pd.DataFrame) -> _Workload:
@@ -634,8 +664,10 @@ def _workload(jobs: JobLog | pd.DataFrame) -> _Workload:
         raise ValueError(msg)
     origin: pd.Timestamp | None = None
     if {"submit_hours", "run_hours"} <= set(frame.columns):
-        submit = frame["submit_hours"].to_numpy(dtype=np.float64)
-        run = frame["run_hours"].to_numpy(dtype=np.float64)
+        submit = _whole_ns(
+            frame["submit_hours"].to_numpy(dtype=np.float64), "submission times"
+        )
+        run = _whole_ns(frame["run_hours"].to_numpy(dtype=np.float64), "run times")
     elif {"start", "end"} <= set(frame.columns):
         start = _ns(frame["start"])
         end = _ns(frame["end"])
@@ -645,8 +677,10 @@ def _workload(jobs: JobLog | pd.DataFrame) -> _Workload:
             arrive = np.where(submit_ns == np.iinfo(np.int64).min, start, submit_ns)
         base = int(arrive.min()) if n else 0
         origin = pd.Timestamp(base, tz="UTC")
-        submit = (arrive - base) / _NS_PER_HOUR
-        run = (end - start) / _NS_PER_HOUR
+        submit = arrive - base
+        run = end - start
+        _whole_ns(submit / _NS_PER_HOUR, "submission times")
+        _whole_ns(run / _NS_PER_HOUR, "run times")
     else:
         msg = (
             "jobs must have columns submit_hours and run_hours, or start and end; "
@@ -654,10 +688,14 @@ def _workload(jobs: JobLog | pd.DataFrame) -> _Workload:
         )
         raise ValueError(msg)
     gpus_float = frame["gpus"].to_numpy(dtype=np.float64)
-    if np.any(~np.isfinite(submit)) or np.any(~np.isfinite(run)) or np.any(run < 0):
+    if np.any(run < 0):
         msg = "jobs must have finite submission times and non-negative run times"
         raise ValueError(msg)
-    if np.any(gpus_float < 0) or np.any(gpus_float != np.round(gpus_float)):
+    if (
+        np.any(~np.isfinite(gpus_float))
+        or np.any(gpus_float < 0)
+        or np.any(gpus_float != np.round(gpus_float))
+    ):
         msg = "jobs must have whole, non-negative GPU counts"
         raise ValueError(msg)
     job_id = (
@@ -674,8 +712,8 @@ def _workload(jobs: JobLog | pd.DataFrame) -> _Workload:
     return _Workload(
         job_id=job_id[order],
         group=group[order],
-        submit_hours=submit[order],
-        run_hours=run[order],
+        submit_ns=submit[order],
+        run_ns=run[order],
         gpus=gpus_float[order].astype(np.int64),
         origin=origin,
     )
@@ -694,13 +732,16 @@ def _ns(times: pd.Series[Any]) -> npt.NDArray[np.int64]:
 
 
 def _simulate_fifo(
-    submit: Sequence[float], run: Sequence[float], need: Sequence[int], capacity: int
-) -> list[float]:
-    """Start times under strict first come, first served (no overtaking)."""
-    starts = [0.0] * len(submit)
-    running: list[tuple[float, int]] = []  # heap of (end, gpus)
+    submit: Sequence[int], run: Sequence[int], need: Sequence[int], capacity: int
+) -> list[int]:
+    """Start times under strict first come, first served (no overtaking).
+
+    Times are whole nanoseconds (any exact numbers work).
+    """
+    starts = [0] * len(submit)
+    running: list[tuple[int, int]] = []  # heap of (end, gpus)
     free = capacity
-    last = -math.inf
+    last = -_NEVER
     pop, push = heapq.heappop, heapq.heappush
     for i, arrival in enumerate(submit):
         t = arrival if arrival > last else last
@@ -758,11 +799,11 @@ class _LeftmostMin:
 
 
 def _simulate_backfill(
-    submit: Sequence[float],
-    run: Sequence[float],
+    submit: Sequence[int],
+    run: Sequence[int],
     need: Sequence[int],
     capacity: int,
-) -> list[float]:
+) -> list[int]:
     """Start times under FIFO with EASY backfill (run times known exactly).
 
     When the head of the queue cannot start, it gets a reservation at the
@@ -772,10 +813,11 @@ def _simulate_backfill(
     This equals EASY's in-order scan of the whole queue, because starting a
     job only shrinks the free and spare GPUs. Waiting jobs are indexed by
     GPU size in segment trees (:class:`_LeftmostMin`), so long queues stay
-    fast.
+    fast. Times are whole nanoseconds, so "ends by the shadow time" is an
+    exact comparison (a job ending exactly at the reservation may start).
     """
     n = len(submit)
-    starts = [0.0] * n
+    starts = [0] * n
     started = [False] * n
     sizes_sorted = sorted(set(need))
     class_of = {size: c for c, size in enumerate(sizes_sorted)}
@@ -786,15 +828,15 @@ def _simulate_backfill(
         slot[j] = len(bucket)
         bucket.append(j)
     trees = [_LeftmostMin(len(bucket)) for bucket in members]
-    ends: list[float] = []  # running jobs' end times, sorted
+    ends: list[int] = []  # running jobs' end times, sorted
     held: list[int] = []  # their GPUs, parallel to ends
     order: list[int] = []  # waiting jobs in arrival order (lazy: skip started)
     first = 0  # position of the head candidate in order
     free = capacity
     i = 0
-    inf = math.inf
+    inf = math.inf  # "not waiting" in the trees
 
-    def begin(j: int, t: float) -> None:
+    def begin(j: int, t: int) -> None:
         starts[j] = t
         started[j] = True
         trees[class_of[need[j]]].set(slot[j], inf)
@@ -804,7 +846,7 @@ def _simulate_backfill(
         held.insert(k, need[j])
 
     while i < n or first < len(order):
-        t_next = submit[i] if i < n else inf
+        t_next = submit[i] if i < n else _NEVER
         t = ends[0] if ends and ends[0] < t_next else t_next
         done = bisect_right(ends, t)
         if done:
@@ -833,7 +875,7 @@ def _simulate_backfill(
         # The head is blocked: its shadow time and the GPUs spare then.
         wanted = need[order[first]]
         available = free
-        shadow = inf
+        shadow = _NEVER
         for k, end in enumerate(ends):
             available += held[k]
             if available >= wanted:
@@ -849,7 +891,7 @@ def _simulate_backfill(
                 if size > free:
                     break
                 # Any waiting job (finite run time; inf marks "not waiting").
-                limit = sys.float_info.max if size <= extra else shadow - t
+                limit = _NEVER if size <= extra else shadow - t
                 position = trees[c].leftmost_at_most(limit)
                 if position >= 0:
                     j = members[c][position]
@@ -995,20 +1037,20 @@ def _simulate(work: _Workload, capacity: int, policy: str) -> QueueResult:
             f"GPUs than the cluster has and {int(no_gpu.sum())} need none"
         )
         raise ValueError(msg)
-    submit = work.submit_hours[keep]
-    run = work.run_hours[keep]
+    submit_ns = work.submit_ns[keep]
+    run_ns = work.run_ns[keep]
     need = work.gpus[keep]
-    if policy == "fifo":
-        starts_list = _simulate_fifo(
-            submit.tolist(), run.tolist(), need.tolist(), capacity
-        )
-    else:
-        starts_list = _simulate_backfill(
-            submit.tolist(), run.tolist(), need.tolist(), capacity
-        )
-    start = np.asarray(starts_list, dtype=np.float64)
-    wait = start - submit
-    end = start + run
+    # Python ints: exact arithmetic in the schedulers (see _Workload).
+    simulate = _simulate_fifo if policy == "fifo" else _simulate_backfill
+    start_ns = np.asarray(
+        simulate(submit_ns.tolist(), run_ns.tolist(), need.tolist(), capacity),
+        dtype=np.int64,
+    )
+    submit = submit_ns / _NS_PER_HOUR
+    run = run_ns / _NS_PER_HOUR
+    start = start_ns / _NS_PER_HOUR
+    wait = (start_ns - submit_ns) / _NS_PER_HOUR
+    end = (start_ns + run_ns) / _NS_PER_HOUR
     makespan = float(end.max() - submit.min())
     busy = float((need * run).sum())
     table = pd.DataFrame(

@@ -3,7 +3,8 @@
 A :class:`Scenario` holds the horizon, money conventions, demand, site, institution
 rules and the strategies to compare. Every field states its unit and bounds in its
 description, which is also the help text of the app. Scenario files are YAML with
-a ``schema_version``; they are loaded with ``yaml.safe_load`` only.
+a ``schema_version``; they are loaded with the safe loader only, within limits on
+size, depth and alias expansion (:func:`planner.safe_io.load_yaml`).
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ players). [-]"""
 
 
 class Frozen(BaseModel):
-    """Base of every input model: unknown keys are errors; instances are frozen."""
+    """Base of every input model: unknown keys are errors; instances are frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Infinity and NaN are refused in every float field (``.inf`` in a money
+    field would otherwise flow into the results).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def replace(model: ModelT, **changes: Any) -> ModelT:
@@ -817,27 +822,51 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def validation_problems(error: ValidationError) -> list[str]:
+def validation_problems(
+    error: ValidationError, *, max_listed: int | None = None
+) -> list[str]:
     """One readable line per problem of a pydantic error: path, message, value.
+
+    Every part is shortened (:func:`planner.safe_io.shorten`): a huge value
+    or key is quoted as a short excerpt, never whole.
 
     Parameters
     ----------
     error : pydantic.ValidationError
         The error raised by ``model_validate``.
+    max_listed : int, optional
+        Problems listed (default :data:`MAX_PROBLEMS_LISTED`, 50); a last
+        line counts the others. [lines]
 
     Returns
     -------
     list of str
         ``"strategies.1.servers: Input should be greater than or equal to 0
         (got -2)"``-style lines.
-    """
+
+    Examples
+    --------
+    >>> try:
+    ...     Site.model_validate({"electricity_usd_per_kwh": "x" * 500,
+    ...                          "grid_co2e_g_per_kwh": 1})
+    ... except ValidationError as error:
+    ...     print(validation_problems(error)[0])
+    electricity_usd_per_kwh: Input should be a valid number, unable to parse string as a number (got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (500 characters))
+    """  # noqa: E501
+    from planner.safe_io import clip, shorten
+
+    if max_listed is None:
+        max_listed = MAX_PROBLEMS_LISTED
     lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(scenario)"
-        message = str(item["msg"]).removeprefix("Value error, ")
+    items = error.errors(include_url=False)
+    for item in items[:max_listed]:
+        where = ".".join(clip(str(part), 60) for part in item["loc"]) or "(scenario)"
+        message = clip(str(item["msg"]).removeprefix("Value error, "), 300)
         value = item.get("input")
-        shown = "" if isinstance(value, Mapping) else f" (got {value!r})"
+        shown = "" if isinstance(value, Mapping) else f" (got {shorten(value)})"
         lines.append(f"{where}: {message}{shown}")
+    if len(items) > max_listed:
+        lines.append(f"... and {len(items) - max_listed:,} more problems")
     return lines
 
 
@@ -859,6 +888,8 @@ def scenario_from_dict(data: object) -> Scenario:
     ScenarioError
         With one line per problem (field path, message, value).
     """
+    from planner.safe_io import shorten
+
     if not isinstance(data, Mapping):
         msg = f"a scenario must be a mapping of fields, got {type(data).__name__}"
         raise ScenarioError([msg])
@@ -866,22 +897,33 @@ def scenario_from_dict(data: object) -> Scenario:
     if version != SCHEMA_VERSION:
         msg = (
             f"schema_version: this planner reads version {SCHEMA_VERSION}, "
-            f"got {version!r}"
+            f"got {shorten(version)}"
         )
         raise ScenarioError([msg])
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(validation_problems(error)) from None
+    except RecursionError:  # a self-referencing structure built in Python
+        msg = "the scenario is nested too deeply (or refers to itself)"
+        raise ScenarioError([msg]) from None
+    log = scenario.demand.joblog
+    if log is not None and "\x00" in log.path:
+        msg = f"demand.joblog.path: {shorten(log.path)} contains a NUL character"
+        raise ScenarioError([msg])
+    return scenario
 
 
 def scenario_from_yaml(text: str) -> Scenario:
-    """Parse and validate a scenario from YAML text (safe loader only).
+    """Parse and validate a scenario from YAML text (safe loader, with limits).
 
     Parameters
     ----------
     text : str
-        YAML document.
+        YAML document, at most :data:`planner.safe_io.MAX_YAML_CHARACTERS`
+        long, nested at most :data:`planner.safe_io.MAX_YAML_DEPTH` levels
+        and expanding (aliases included) to at most
+        :data:`planner.safe_io.MAX_YAML_NODES` values.
 
     Returns
     -------
@@ -891,52 +933,80 @@ def scenario_from_yaml(text: str) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the YAML is malformed or the scenario invalid, one line per problem.
+        If the YAML is malformed, passes a limit, or the scenario is invalid;
+        one line per problem.
     """
-    import yaml
+    from planner.safe_io import SafeIOError, load_yaml
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([f"malformed YAML: {where}{problem}"]) from None
+        data = load_yaml(text)
+    except SafeIOError as error:
+        raise ScenarioError([str(error)]) from None
     return scenario_from_dict(data)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file.
+def load_scenario(path: str | Path, *, allow_outside_paths: bool = False) -> Scenario:
+    """Read a scenario YAML file; files it names are found beside it.
+
+    Only a regular file is read (a FIFO or a terminal is refused without
+    waiting on it), within the YAML size limit. A job log named in
+    ``demand.joblog.path`` is resolved against the scenario file's folder and
+    must lie inside that folder (symbolic links resolved) unless
+    ``allow_outside_paths``.
 
     Parameters
     ----------
     path : str or pathlib.Path
         File to read.
+    allow_outside_paths : bool, default False
+        Accept a job log outside the scenario's folder (the command line's
+        ``--allow-outside-paths``).
 
     Returns
     -------
     Scenario
-        The validated scenario.
+        The validated scenario, its job-log path absolute.
 
     Raises
     ------
     ScenarioError
-        If the file cannot be read or is invalid; the message names the file.
+        If the file cannot be read, is invalid or names a file outside its
+        folder; each line names the file.
     """
+    from planner.safe_io import (
+        MAX_YAML_CHARACTERS,
+        SafeIOError,
+        clip,
+        read_text_file,
+        resolve_inside,
+    )
+
     file = Path(path)
+    label = clip(str(file), 120)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([f"{file}: cannot read: {error}"]) from None
+        # Four bytes per character at most in UTF-8; the YAML limit counts characters.
+        text = read_text_file(
+            file, max_bytes=4 * MAX_YAML_CHARACTERS, what="scenario file"
+        )
+    except SafeIOError as error:
+        raise ScenarioError([str(error)]) from None
     try:
         scenario = scenario_from_yaml(text)
     except ScenarioError as error:
-        raise ScenarioError([f"{file}: {line}" for line in error.problems]) from None
+        raise ScenarioError([f"{label}: {line}" for line in error.problems]) from None
     log = scenario.demand.joblog
-    if log is not None and not Path(log.path).is_absolute():
-        # A log named in a scenario file is found beside that file.
+    if log is not None:
+        try:
+            resolved = resolve_inside(
+                log.path,
+                file.parent,
+                field="demand.joblog.path",
+                allow_outside=allow_outside_paths,
+            )
+        except SafeIOError as error:
+            raise ScenarioError([f"{label}: {error}"]) from None
         data = scenario.model_dump(mode="json")
-        data["demand"]["joblog"]["path"] = str((file.parent / log.path).resolve())
+        data["demand"]["joblog"]["path"] = str(resolved)
         scenario = Scenario.model_validate(data)
     return scenario
 
@@ -1002,3 +1072,8 @@ def load_preset(name: str) -> Scenario:
         The preset.
     """
     return scenario_from_yaml(preset_text(name))
+
+
+MAX_PROBLEMS_LISTED = 50
+"""Validation problems listed one by one in a :class:`ScenarioError`; the rest
+are counted (a malformed list of thousands of items gives one screen). [lines]"""

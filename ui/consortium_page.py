@@ -6,6 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import pooling
+from planner.safe_io import csv_text
 from planner.scenario import (
     Demand,
     Scenario,
@@ -96,8 +97,8 @@ def render() -> None:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        for path, message in common.field_errors(error).items():
-            st.error(f"{path.replace('strategies.2.shared.', '')}: {message}")
+        for path, message in list(common.field_errors(error).items())[:50]:
+            common.show_error(f"{path.replace('strategies.2.shared.', '')}: {message}")
         st.caption("Fix the members table; nothing was recomputed.")
         return
     try:
@@ -105,9 +106,10 @@ def render() -> None:
             table, plans, summary = _game(scenario.model_dump_json(), shared.name)
             status.update(label=f"{len(plans)} coalitions evaluated", state="complete")
     except ValueError as error:
-        st.error(str(error))
+        for line in (getattr(error, "problems", None) or [str(error)])[:50]:
+            common.show_error(line)
         return
-    st.success(summary)
+    st.success(common.plain(summary))
     rules = list(pooling.RULES)
     rule = st.selectbox(
         "Allocation rule",
@@ -119,7 +121,7 @@ def render() -> None:
     columns = st.columns(len(chosen))
     for column, row in zip(columns, chosen.to_dict("records"), strict=True):
         column.metric(
-            str(row["member"]),
+            common.plain(row["member"]),
             common.money(float(row["allocation_usd"])),
             f"saves {common.money(float(row['savings_usd']))}",
         )
@@ -141,7 +143,7 @@ def render() -> None:
     st.dataframe(table, hide_index=True, key="pool_table")
     st.download_button(
         "Allocations (CSV)",
-        table.to_csv(index=False),
+        csv_text(table),
         file_name="consortium_allocations.csv",
         key="pool_download",
     )

@@ -1,15 +1,15 @@
 """Page: the shipped data catalogs with their sources, filterable, with overlays."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
+from planner.safe_io import clip
 from pricing import catalog
+from ui import common
 
-# Largest overlay upload accepted. [bytes]
-MAX_OVERLAY_BYTES = 5_000_000
+# Largest overlay upload accepted: the catalog's own limit, in UTF-8 bytes of
+# ASCII text (about 5 MB; an overlay is a quote or a tariff). [bytes]
+MAX_OVERLAY_BYTES = catalog.MAX_OVERLAY_CHARACTERS
 
 
 @st.cache_data
@@ -18,12 +18,31 @@ def _shipped(name: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=16)
-def _overlaid(name: str, content: bytes, file_name: str) -> pd.DataFrame:
-    # Keyed by the upload's bytes: one user's overlay never leaks to another.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / file_name
-        path.write_bytes(content)
-        return catalog.load_catalog(name, overlay=path)
+def _overlaid(name: str, text: str, label: str) -> pd.DataFrame:
+    # Keyed by the upload's content: one user's overlay never leaks to another.
+    # The text is parsed in memory; nothing is written to disk.
+    return catalog.Catalog().with_overlay(name, text, label=label).frame(name)
+
+
+def _overlay_problems(
+    name: str, upload: object
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """The overlaid catalog, or the reasons it was refused."""
+    label = common.upload_label(str(getattr(upload, "name", "overlay.csv")))
+    content: bytes = upload.getvalue()  # type: ignore[attr-defined]
+    if len(content) > MAX_OVERLAY_BYTES:
+        return None, [f"{label}: larger than {MAX_OVERLAY_BYTES:,} bytes"]
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return None, [f"{label}: not UTF-8 text (byte {error.start:,})"]
+    try:
+        return _overlaid(name, text, label), []
+    except catalog.CatalogError as error:
+        # A problem may quote a whole header cell: one short line each.
+        return None, [clip(str(problem), 300) for problem in error.problems]
+    except ValueError as error:
+        return None, [f"{label}: {error}"]
 
 
 def render() -> None:
@@ -35,24 +54,26 @@ def render() -> None:
         "user_supplied."
     )
     name = st.selectbox("Catalog", catalog.CATALOG_NAMES, key="catalog_name")
-    upload = st.file_uploader("Overlay CSV", type=["csv"], key="catalog_overlay")
+    upload = st.file_uploader(
+        "Overlay CSV",
+        type=["csv"],
+        key="catalog_overlay",
+        max_upload_size=-(-MAX_OVERLAY_BYTES // 1_000_000),  # MB, rounded up
+    )
     frame = _shipped(name)
     if upload is not None:
-        content = upload.getvalue()
-        if len(content) > MAX_OVERLAY_BYTES:
-            st.error(f"{upload.name}: larger than {MAX_OVERLAY_BYTES:,} bytes")
+        overlaid, problems = _overlay_problems(name, upload)
+        if overlaid is not None:
+            frame = overlaid
         else:
-            try:
-                frame = _overlaid(name, content, upload.name)
-            except catalog.CatalogError as error:
-                st.error(
-                    "The overlay was not applied; the shipped catalog is shown.\n\n"
-                    + "\n".join(f"- {problem}" for problem in error.problems)
-                )
+            common.show_error(
+                "The overlay was not applied; the shipped catalog is shown.\n"
+                + "\n".join(f"- {problem}" for problem in problems[:50])
+            )
     query = st.text_input("Filter rows containing", key="catalog_filter")
     if query:
         text = frame.astype(str).apply(
-            lambda column: column.str.contains(query, case=False)
+            lambda column: column.str.contains(query, case=False, regex=False)
         )
         frame = frame[text.any(axis=1)]
     st.write(f"{len(frame):,} rows")

@@ -1,28 +1,31 @@
 """Page: demand from a job log (or the LISA workload), and waits by cluster size."""
 
 import hashlib
-import tempfile
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from planner import joblog, queueing
+from ui import common
 
-# Largest job log accepted in the browser (the CLI has no limit). [bytes]
-MAX_LOG_BYTES = 50_000_000
+# Largest job log accepted in the browser (see common.MAX_LOG_BYTES). [bytes]
+MAX_LOG_BYTES = common.MAX_LOG_BYTES
 
 
 @st.cache_data(max_entries=8)
 def _from_upload(
-    content: bytes, file_name: str, kind: str | None
+    content: bytes, label: str, kind: str | None, fields: str | None
 ) -> tuple[dict[str, object], pd.DataFrame]:
     # Keyed by the file's bytes: one user's log never reaches another's session.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / file_name
-        path.write_bytes(content)
-        log = joblog.read_log(path, kind=kind)  # type: ignore[arg-type]
+    # Read in memory: the client's file name is a label, never a path.
+    log = joblog.read_log(
+        content,
+        kind=kind,  # type: ignore[arg-type]
+        fields=fields,
+        max_bytes=MAX_LOG_BYTES,
+        name=label,
+    )
     return joblog.demand_summary(log), log.jobs
 
 
@@ -53,19 +56,32 @@ def render() -> None:
     kind = right.selectbox(
         "Format", ["detect", "sacct", "csv", "codecarbon"], key="demand_kind"
     )
+    fields = right.text_input(
+        "Fields, for a log without a header line",
+        key="demand_fields",
+        help="Comma-separated field names of a headerless export (sacct "
+        "--noheader), or 'xdmod' for Open XDMoD's export format.",
+        max_chars=2_000,
+    )
     summary, jobs = _lisa()
     if upload is not None:
+        label = common.upload_label(upload.name)
         content = upload.getvalue()
         if len(content) > MAX_LOG_BYTES:
-            st.error(f"{upload.name}: larger than {MAX_LOG_BYTES:,} bytes; use the CLI")
+            common.show_error(
+                f"{label}: larger than {MAX_LOG_BYTES:,} bytes; use the CLI"
+            )
         else:
             try:
-                with st.status(f"Reading {upload.name} ...", expanded=False):
+                with st.status("Reading the job log ...", expanded=False):
                     summary, jobs = _from_upload(
-                        content, upload.name, None if kind == "detect" else kind
+                        content,
+                        label,
+                        None if kind == "detect" else kind,
+                        fields.strip() or None,
                     )
             except ValueError as error:
-                st.error(f"{upload.name} was not imported: {error}")
+                common.show_error(f"{label} was not imported: {error}")
                 st.caption("Showing the LISA workload instead.")
     _report(summary)
     _series(jobs)
@@ -87,10 +103,20 @@ def _report(summary: dict[str, object]) -> None:
     columns[3].metric("Peak busy GPUs (hourly)", f"{summary['max_concurrency']:.1f}")
     st.caption(
         f"Pending jobs {summary['pending_jobs']:,}; without times "
-        f"{summary['unknown_time_jobs']:,}; job steps skipped "
+        f"{summary['unknown_time_jobs']:,}; zero-length runs "
+        f"{summary.get('zero_length_jobs', 0):,}; job steps skipped "
         f"{summary['step_rows']:,}; malformed rows {summary['rejected_count']:,} "
-        "(each listed below with its line and reason, never dropped silently)."
+        "(each listed below with its line, column and reason, never dropped "
+        "silently)."
     )
+    unknown = summary.get("unknown_state_jobs") or 0
+    if unknown:
+        states = ", ".join(summary.get("unknown_states") or [])  # type: ignore[arg-type]
+        st.caption(
+            common.plain(
+                f"{unknown:,} jobs kept with a state Slurm does not report: {states}"
+            )
+        )
     rejected = summary.get("rejected_rows") or []
     if rejected:
         with st.expander(f"{summary['rejected_count']:,} rejected rows"):
@@ -151,7 +177,7 @@ def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
     try:
         curves = _curves(jobs, sizes, str(policy))
     except ValueError as error:
-        st.error(str(error))
+        common.show_error(error)
         return
     long = curves.melt(
         id_vars="gpus",

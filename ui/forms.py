@@ -16,6 +16,17 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from planner.safe_io import SafeIOError, load_yaml
+from ui import common
+
+MAX_TEXT_CHARACTERS = 5_000
+"""Longest text typed into one field (the longest text field, a scenario's
+description, allows 5,000). [characters]"""
+
+MAX_SNIPPET_CHARACTERS = 20_000
+"""Longest YAML snippet typed into one field (members, surges, a burst offer):
+far more than any real list, far less than the YAML loader's limit. [characters]"""
+
 
 def _literal_options(annotation: Any) -> list[Any] | None:
     if typing.get_origin(annotation) is Literal:
@@ -69,30 +80,38 @@ def _field_widget(
             format=None if annotation is int else "%.6g",
         )
     elif annotation is str:
-        result = st.text_input(name, value=str(value or ""), key=key, help=help_text)
+        result = st.text_input(
+            name,
+            value=str(value or "")[:MAX_TEXT_CHARACTERS],
+            key=key,
+            help=help_text,
+            max_chars=MAX_TEXT_CHARACTERS,
+        )
     elif inner is not None and _is_scalar(inner):
         text = st.text_input(
             f"{name} (blank = default)",
-            value="" if value is None else str(value),
+            value="" if value is None else str(value)[:MAX_TEXT_CHARACTERS],
             key=key,
             help=help_text,
+            max_chars=MAX_TEXT_CHARACTERS,
         )
         result = _parse_optional(text, inner)
     else:
         text = st.text_area(
             f"{name} (YAML)",
+            max_chars=MAX_SNIPPET_CHARACTERS,
             value=yaml.safe_dump(value, sort_keys=False) if value is not None else "",
             key=key,
             help=help_text,
             height=120,
         )
         try:
-            result = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as error:
-            st.error(f"{path}: not valid YAML ({error})")
+            result = load_yaml(text) if text.strip() else None
+        except SafeIOError as error:
+            common.show_error(f"{path}: {error}")
             result = value
     if path in errors:
-        st.error(f"{path}: {errors[path]}")
+        common.show_error(f"{path}: {errors[path]}")
     return result
 
 

@@ -31,14 +31,20 @@ SHOWN = (
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _plan(
-    scenario_json: str, options_json: str, pareto_points: int
+    scenario_json: str,
+    options_json: str,
+    pareto_points: int,
+    log_content: bytes | None = None,
 ) -> dict[str, object]:
     scenario = Scenario.model_validate_json(scenario_json)
     options = optimise.OptimiseOptions.model_validate_json(options_json)
     try:
-        plan = optimise.optimise(scenario, options, pareto_points=pareto_points)
+        with common.with_uploaded_log(scenario, log_content) as runnable:
+            plan = optimise.optimise(runnable, options, pareto_points=pareto_points)
     except optimise.InfeasiblePlanError as error:
-        return {"problems": list(error.problems)}
+        return {"problems": list(error.problems), "infeasible": True}
+    except ValueError as error:  # a scenario that cannot be resolved
+        return {"problems": list(getattr(error, "problems", None) or [str(error)])}
     return {
         "json": plan.as_json(),
         "purchases": plan.purchases,
@@ -50,17 +56,26 @@ def _plan(
     }
 
 
-def _scenario() -> Scenario:
+def _scenario() -> tuple[Scenario, bytes | None]:
+    """The scenario to plan, and the job log uploaded with it (if it has one)."""
     state = st.session_state
     sources = ["example"] + (["workbench scenario"] if "wb_data" in state else [])
     source = st.radio("Scenario", sources, horizontal=True, key="opt_source")
     if source == "workbench scenario":
         try:
-            return Scenario.model_validate(state["wb_data"])
+            scenario = Scenario.model_validate(state["wb_data"])
         except ValidationError:
             st.warning("The workbench scenario is invalid; using the example.")
+        else:
+            log: bytes | None = state.get("wb_log")
+            problem = common.named_file_problem(
+                scenario, has_log_upload=log is not None
+            )
+            if problem is None:
+                return scenario, (log if scenario.demand.joblog else None)
+            common.show_error(f"{problem} (on the workbench); using the example.")
     preset = st.selectbox("Example", PRESETS, index=1, key="opt_preset")
-    return scenario_from_yaml(preset_text(preset))
+    return scenario_from_yaml(preset_text(preset)), None
 
 
 def render() -> None:
@@ -72,7 +87,7 @@ def render() -> None:
         "over the horizon's load-duration blocks, at least cost in present value "
         "(plus any carbon price), under your limits."
     )
-    scenario = _scenario()
+    scenario, log = _scenario()
     errors: dict[str, str] = st.session_state.get("opt_errors", {})
     with st.expander("Limits and choices", expanded=True):
         defaults = optimise.OptimiseOptions().model_dump(mode="json")
@@ -114,20 +129,23 @@ def render() -> None:
     st.session_state["opt_ran"] = True
     with st.status("Solving ...", expanded=False) as status:
         result = _plan(
-            scenario.model_dump_json(), options.model_dump_json(), int(points)
+            scenario.model_dump_json(), options.model_dump_json(), int(points), log
         )
         status.update(label="Solved", state="complete")
     if "problems" in result:
-        st.error("No plan meets these limits:")
-        for problem in result["problems"]:  # type: ignore[union-attr]
-            st.error(str(problem))
+        if result.get("infeasible"):
+            st.error("No plan meets these limits:")
+        else:
+            st.error("The scenario cannot be planned:")
+        for problem in result["problems"][:50]:  # type: ignore[index]
+            common.show_error(problem)
         return
     _draw_plan(result)
 
 
 def _draw_plan(result: dict[str, object]) -> None:
     payload: dict = result["json"]  # type: ignore[assignment]
-    st.success(str(result["summary"]))
+    st.success(common.plain(result["summary"]))
     columns = st.columns(3)
     columns[0].metric("Present value of costs", common.money(float(payload["npv_usd"])))
     columns[1].metric(

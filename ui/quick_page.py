@@ -78,7 +78,7 @@ def render() -> None:
             "comparison."
         )
         if errors.get("_"):
-            right.error(errors["_"])
+            right.error(common.plain(errors["_"]))
         inputs = (
             QuickCompare.model_validate_json(previous) if previous else QuickCompare()
         )

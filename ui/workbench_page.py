@@ -7,6 +7,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import breakeven, report, tco
+from planner.safe_io import MAX_YAML_CHARACTERS, csv_text
 from planner.scenario import (
     PRESETS,
     CloudStrategy,
@@ -25,8 +26,9 @@ from planner.scenario import (
 )
 from ui import common, forms
 
-# Largest scenario file accepted. [bytes]
-MAX_UPLOAD_BYTES = 1_000_000
+# Largest scenario file accepted: the YAML loader's limit (256 Ki characters,
+# about 80 times the largest preset). [bytes]
+MAX_UPLOAD_BYTES = MAX_YAML_CHARACTERS
 
 # Scenarios shown side by side.
 MAX_COMPARED = 4
@@ -67,17 +69,20 @@ TOP_LEVEL = (
 
 @st.cache_data(max_entries=32)
 def _evaluate(
-    scenario_json: str,
+    scenario_json: str, log_content: bytes | None = None
 ) -> tuple[pd.DataFrame, list[dict[str, object]], str, pd.DataFrame]:
+    # Keyed by the scenario and the uploaded log's bytes, never by a file name.
     scenario = Scenario.model_validate_json(scenario_json)
-    evaluation = tco.evaluate(scenario)
-    found = breakeven.break_even_table(scenario, evaluation=evaluation)
-    return (
-        report.summary_table(evaluation),
-        [item.as_dict() for item in found],
-        report.markdown_report(evaluation, found),
-        evaluation.table,
-    )
+    # Everything that may read the log runs while its temporary file exists.
+    with common.with_uploaded_log(scenario, log_content) as runnable:
+        evaluation = tco.evaluate(runnable)
+        found = breakeven.break_even_table(runnable, evaluation=evaluation)
+        return (
+            report.summary_table(evaluation),
+            [item.as_dict() for item in found],
+            report.markdown_report(evaluation, found),
+            evaluation.table,
+        )
 
 
 def _load(data: dict[str, object]) -> None:
@@ -95,8 +100,14 @@ def _sources() -> None:
         if st.button("Load example", key="wb_load_preset") or "wb_data" not in state:
             _load(scenario_from_yaml(preset_text(preset)).model_dump(mode="json"))
     with right:
-        upload = st.file_uploader("Or upload a scenario YAML", type=["yaml", "yml"])
+        upload = st.file_uploader(
+            "Or upload a scenario YAML",
+            type=["yaml", "yml"],
+            key="wb_upload",
+            max_upload_size=1,  # MB; the page then holds it to MAX_UPLOAD_BYTES
+        )
         if upload is not None:
+            label = common.upload_label(upload.name)
             content = upload.getvalue()
             digest = hashlib.sha256(content).hexdigest()
             if state.get("wb_upload_digest") != digest:
@@ -108,15 +119,21 @@ def _sources() -> None:
                     loaded = scenario_from_yaml(content.decode("utf-8", "replace"))
                 except ScenarioError as error:
                     state["wb_upload_problems"] = [
-                        f"{upload.name}: {p}" for p in error.problems
+                        f"{label}: {p}" for p in error.problems
                     ]
                 else:
                     state["wb_upload_problems"] = []
                     _load(loaded.model_dump(mode="json"))
             for problem in state.get("wb_upload_problems", []):
-                st.error(problem)
+                common.show_error(problem)
             if state.get("wb_upload_problems"):
                 st.caption("The upload was refused; the current scenario is kept.")
+        log = st.file_uploader(
+            "Job log for demand.joblog (the app opens no file a scenario names)",
+            type=["txt", "csv", "psv", "log"],
+            key="wb_joblog",
+        )
+        state["wb_log"] = None if log is None else log.getvalue()
 
 
 def _edit(data: dict[str, object], errors: dict[str, str]) -> dict[str, object]:
@@ -169,7 +186,9 @@ def _edit(data: dict[str, object], errors: dict[str, str]) -> dict[str, object]:
     for index, strategy in enumerate(data["strategies"]):  # type: ignore[arg-type]
         model = STRATEGY_MODELS[strategy["kind"]]
         with st.expander(
-            f"Strategy {index + 1}: {strategy['name']} ({strategy['kind']})"
+            common.plain(
+                f"Strategy {index + 1}: {strategy['name']} ({strategy['kind']})"
+            )
         ):
             kind_path = f"strategies.{index}.{strategy['kind']}"
             values = forms.model_form(
@@ -177,7 +196,7 @@ def _edit(data: dict[str, object], errors: dict[str, str]) -> dict[str, object]:
             )
             for path, message in errors.items():
                 if path in (f"strategies.{index}", kind_path):
-                    st.error(f"{path}: {message}")
+                    common.show_error(f"{path}: {message}")
             if not st.checkbox("Remove this strategy", key=f"{key}|remove|{index}"):
                 strategies.append(values)
     edited["strategies"] = strategies
@@ -220,16 +239,24 @@ def render() -> None:
 
 def _results(scenario: Scenario) -> None:
     st.header("Results")
+    log: bytes | None = st.session_state.get("wb_log")
+    problem = common.named_file_problem(scenario, has_log_upload=log is not None)
+    if problem is not None:
+        common.show_error(problem)
+        return
+    if scenario.demand.joblog is None:
+        log = None  # an upload without a job-log scenario plays no part
     try:
-        summary, found, markdown, flows = _evaluate(scenario.model_dump_json())
+        summary, found, markdown, flows = _evaluate(scenario.model_dump_json(), log)
     except ValueError as error:
         problems = getattr(error, "problems", None) or [str(error)]
-        for problem in problems:
-            st.error(problem)
+        for line in problems[:50]:
+            common.show_error(line)
         return
     st.dataframe(summary, hide_index=True, key="wb_summary")
     for item in found:
-        st.markdown(f"- **{item['onprem']} vs {item['cloud']}**: {item['explanation']}")
+        names = common.plain(f"{item['onprem']} vs {item['cloud']}")
+        st.markdown(f"- **{names}**: {common.plain(item['explanation'])}")
     text = scenario_to_yaml(scenario)
     left, middle, right = st.columns(3)
     left.download_button(
@@ -246,13 +273,18 @@ def _results(scenario: Scenario) -> None:
     )
     middle.download_button(
         "Yearly flows (CSV)",
-        flows.to_csv(index=False),
+        csv_text(flows),
         file_name="flows.csv",
         key="wb_download_flows",
     )
     saved: list[str] = st.session_state.setdefault("wb_saved", [])
     if right.button("Keep for side-by-side comparison", key="wb_keep"):
-        if text not in saved:
+        if scenario.demand.joblog is not None:
+            common.show_error(
+                "A scenario with a job log is not kept for comparison (its log is "
+                "not stored)."
+            )
+        elif text not in saved:
             saved.append(text)
         del saved[:-MAX_COMPARED]
     if saved:
@@ -267,7 +299,7 @@ def _side_by_side(saved: list[str]) -> None:
         summary = _evaluate(scenario.model_dump_json())[0]
         best = summary.sort_values("npv_usd").iloc[0]
         with column:
-            st.subheader(scenario.name)
+            st.subheader(common.plain(scenario.name))
             st.metric("Cheapest", str(best["strategy"]), common.money(best["npv_usd"]))
             st.dataframe(summary[["strategy", "npv_usd", "co2e_kg"]], hide_index=True)
     if st.button("Clear comparison", key="wb_clear"):

@@ -166,3 +166,60 @@ def test_consortium_page_in_the_browser(page, app_url):
     page.get_by_text("Pooling costs").first.wait_for(timeout=120_000)
     _settled(page)
     page.screenshot(path=str(SHOTS / "consortium.png"), full_page=True)
+
+
+def _files_under(folder: Path) -> dict[str, tuple[int, int]]:
+    seen = {}
+    for path in folder.rglob("*"):
+        if ".venv" in path.parts or ".git" in path.parts or not path.is_file():
+            continue
+        info = path.stat()
+        seen[str(path)] = (info.st_size, info.st_mtime_ns)
+    return seen
+
+
+def test_hostile_uploads_touch_no_server_file(page, app_url):
+    # A client file name that used to make the server write outside its
+    # temporary folder, and a scenario naming a server file: nothing changes on
+    # disk and no server file's content reaches the page.
+    import secrets
+
+    marker = f"pwned_{secrets.token_hex(4)}"
+    before = _files_under(ROOT / "pricing") | _files_under(ROOT / "tests")
+    _visit(page, f"{app_url}/demand", "Demand from real usage")
+    log = (ROOT / "tests" / "data" / "joblogs" / "sacct_mixed.txt").read_bytes()
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": f"../../../../../../tmp/{marker}.csv",
+                "mimeType": "text/csv",
+                "buffer": log,
+            }
+        ]
+    )
+    page.get_by_text("5 rejected rows").first.wait_for(timeout=60_000)
+    _settled(page)
+    assert not Path(f"/tmp/{marker}.csv").exists()
+    assert not Path(f"/{marker}.csv").exists()
+    _visit(page, f"{app_url}/workbench", "Scenario workbench")
+    scenario = (ROOT / "planner" / "presets" / "grant.yaml").read_text()
+    hostile = scenario.replace(
+        "demand:\n", "demand:\n  joblog:\n    path: /etc/passwd\n", 1
+    )
+    page.locator("input[type=file]").first.set_input_files(
+        files=[
+            {
+                "name": "../../evil.yaml",
+                "mimeType": "text/yaml",
+                "buffer": hostile.encode(),
+            }
+        ]
+    )
+    page.get_by_text("the app opens no file a scenario names").first.wait_for(
+        timeout=60_000
+    )
+    _settled(page)
+    body = page.inner_text("body")
+    assert "root:x:0:0" not in body
+    assert "Traceback" not in body
+    assert _files_under(ROOT / "pricing") | _files_under(ROOT / "tests") == before

@@ -283,7 +283,7 @@ def test_read_sacct_chunking_does_not_change_the_result(
     ("header", "match"),
     [
         ("Start|End|AllocTRES", "JobID"),
-        ("JobID|Start|End|State", "AllocTRES or ReqTRES"),
+        ("JobID|Start|End|State", "no AllocTRES, ReqTRES, AllocGRES or ReqGRES"),
         ("JobID|Start|State|AllocTRES", "Start with End or Elapsed"),
     ],
 )

@@ -363,7 +363,7 @@ def test_job_log_demand_takes_amount_and_shape_from_the_log(tmp_path):
     from planner.scenario import scenario_to_yaml
 
     path.write_text(scenario_to_yaml(scenario_from_dict(data)))
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, allow_outside_paths=True)
     profile = tco.scenario_demand(scenario)
     # Mean busy GPUs x 8,760 h x the logged GPUs' relative throughput.
     assert profile.first_year_reference_hours == pytest.approx(

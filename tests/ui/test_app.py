@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner.reference import strubell2019
 from pricing import catalog
+from ui.common import as_text
 
 APP_PATH = str(Path(__file__).parents[2] / "app.py")
 
@@ -83,7 +84,7 @@ def test_quick_compare_invalid_input_shows_error_and_keeps_result():
     before = {metric.label: metric.value for metric in app.metric}
     app.number_input(key="quick_pue").set_value(0.5).run()
     assert not app.exception
-    messages = [error.value for error in app.error]
+    messages = [as_text(error.value) for error in app.error]
     assert any(
         m.startswith("pue: Input should be greater than or equal to 1")
         for m in messages
@@ -129,7 +130,7 @@ def test_workbench_edit_reaches_the_model_and_bad_value_is_shown_beside_it():
     assert app.dataframe[0].value["npv_usd"].tolist() == expected
 
     app.number_input(key="wb1|site.pue").set_value(0.7).run()
-    messages = [error.value for error in app.error]
+    messages = [as_text(error.value) for error in app.error]
     assert any(
         m.startswith("site.pue: Input should be greater than or equal to 1")
         for m in messages
@@ -146,7 +147,7 @@ def test_workbench_keeps_scenarios_side_by_side():
     app.button(key="wb_load_preset").click().run()
     app.button(key="wb_keep").click().run()
     assert not app.exception
-    headers = [h.value for h in app.subheader]
+    headers = [as_text(h.value) for h in app.subheader]
     assert "Department GPU plan (Massachusetts, 10 years)" in headers
     assert "Three-year grant, 8 busy A100s" in headers
 
@@ -180,7 +181,7 @@ def test_optimiser_page_shows_the_library_plan():
     plan = optimise.optimise(scenario_from_yaml(preset_text("department")))
     values = {metric.label: metric.value for metric in app.metric}
     assert values["Present value of costs"] == f"${plan.npv_usd:,.0f}"
-    assert plan.summary in app.success[0].value
+    assert plan.summary in as_text(app.success[0].value)
 
 
 def test_optimiser_page_explains_an_infeasible_budget():
@@ -191,7 +192,7 @@ def test_optimiser_page_explains_an_infeasible_budget():
     app.text_input(key="opt|capital_budget_usd_per_year").set_value("100000").run()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
-    messages = " ".join(error.value for error in app.error)
+    messages = " ".join(as_text(error.value) for error in app.error)
     assert "No plan meets these limits" in messages
     assert "capital_budget_usd_per_year" in messages
 
@@ -206,12 +207,12 @@ def test_consortium_page_matches_the_library_allocations():
     name = "Shared 4x 8xH100 (three departments)"
     table = pooling.allocation_table(scenario, name)
     usage = table[table["rule"] == "usage"].set_index("member")["allocation_usd"]
-    values = {metric.label: metric.value for metric in app.metric}
+    values = {as_text(metric.label): metric.value for metric in app.metric}
     assert values["This project"] == f"${usage['This project']:,.0f}"
-    assert pooling.allocation_summary(table) == app.success[0].value
+    assert pooling.allocation_summary(table) == as_text(app.success[0].value)
     app.selectbox(key="pool_rule").set_value("shapley").run()
     shapley = table[table["rule"] == "shapley"].set_index("member")["allocation_usd"]
-    values = {metric.label: metric.value for metric in app.metric}
+    values = {as_text(metric.label): metric.value for metric in app.metric}
     assert values["Astronomy"] == f"${shapley['Astronomy']:,.0f}"
 
 
@@ -219,4 +220,4 @@ def test_consortium_page_bad_input_is_shown_and_nothing_recomputed():
     app = open_page("ui/consortium_page.py")
     app.number_input(key="pool_own_hours").set_value(-5.0).run()
     assert not app.exception
-    assert any("reference_hours_per_year" in e.value for e in app.error)
+    assert any("reference_hours_per_year" in as_text(e.value) for e in app.error)

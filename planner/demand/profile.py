@@ -22,6 +22,13 @@ FloatArray = npt.NDArray[np.float64]
 HOURS_IN_YEAR = int(HOURS_PER_YEAR)
 """Hours of the planning year (8,760). [h]"""
 
+FLAT_PEAK_TO_MEAN_TOLERANCE = 1e-9
+"""A requested peak-to-mean within this of 1 gives the flat shape: closer
+ratios are below what the power transform resolves in double precision. [-]"""
+
+_SMALLEST_EXPONENT = 1e-15
+"""Smallest power-transform exponent tried (the bracket's lower end). [-]"""
+
 _JAN1_WEEKDAY = 0
 """Day of the week of day 0 (0 = Monday); the shape is calendar-agnostic. [-]"""
 
@@ -87,8 +94,11 @@ def hourly_shape(shape: DemandShape, *, hours: int = HOURS_IN_YEAR) -> FloatArra
     >>> ratio = profile.max() / profile.mean()
     >>> float(profile.mean().round(12)), float(ratio.round(6))
     (1.0, 3.0)
+    >>> nearly_flat = hourly_shape(DemandShape(peak_to_mean=1.0000001))
+    >>> float((nearly_flat.max() / nearly_flat.mean()).round(10))
+    1.0000001
     """
-    if shape.kind == "flat" or shape.peak_to_mean == 1.0:
+    if shape.kind == "flat" or shape.peak_to_mean - 1.0 < FLAT_PEAK_TO_MEAN_TOLERANCE:
         return np.ones(hours)
     raw = _raw_shape(shape, hours)
     if _peak_to_mean(raw) == 1.0:
@@ -103,7 +113,20 @@ def hourly_shape(shape: DemandShape, *, hours: int = HOURS_IN_YEAR) -> FloatArra
     def excess(gamma: float) -> float:
         return _peak_to_mean(transformed(gamma)) - shape.peak_to_mean
 
+    # A ratio just above 1 needs a tiny exponent: move the lower end of the
+    # bracket down until the shape there is flatter than asked.
     low, high = 1e-6, 1.0
+    while excess(low) >= 0 and low > _SMALLEST_EXPONENT:
+        low /= 1e3
+    if excess(low) >= 0:
+        # Hours of zero demand (a weekend factor of 0) stay zero under any
+        # exponent, so the shape cannot be flattened below this ratio.
+        msg = (
+            f"peak_to_mean {shape.peak_to_mean} is below what this shape can reach "
+            f"(at least {_peak_to_mean(transformed(low)):.4g}: its zero-demand hours "
+            "stay at zero); raise it or the weekend_factor"
+        )
+        raise ValueError(msg)
     while excess(high) < 0:
         high *= 2.0
         if high > 1e3:
