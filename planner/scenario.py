@@ -189,6 +189,7 @@ class Demand(Frozen):
     reference_accelerator: str = Field(
         defaults.REFERENCE_ACCELERATOR,
         min_length=1,
+        max_length=80,
         description="Accelerator model (catalog key) whose hour is the unit of "
         "demand. [-]",
     )
@@ -355,12 +356,21 @@ class CloudStrategy(_StrategyBase):
 
     kind: Literal["cloud"] = "cloud"
     provider: str | None = Field(
-        None, description="Cloud provider, as in the cloud_prices catalog. [-]"
+        None,
+        min_length=1,
+        max_length=40,
+        description="Cloud provider, as in the cloud_prices catalog. [-]",
     )
-    region: str | None = Field(None, description="Provider region. [-]")
-    instance_type: str | None = Field(None, description="Instance type. [-]")
+    region: str | None = Field(
+        None, min_length=1, max_length=80, description="Provider region. [-]"
+    )
+    instance_type: str | None = Field(
+        None, min_length=1, max_length=80, description="Instance type. [-]"
+    )
     accelerator_model: str | None = Field(
         None,
+        min_length=1,
+        max_length=80,
         description="Accelerator (catalog key) when no instance is named. [-]",
     )
     usd_per_accelerator_hour: float | None = Field(
@@ -479,6 +489,8 @@ class InlineServer(Frozen):
     name: str = Field(min_length=1, max_length=80, description="Label. [-]")
     accelerator_model: str | None = Field(
         None,
+        min_length=1,
+        max_length=80,
         description="Accelerator (accelerators catalog key) for its throughput "
         "and embodied CO2e; none for hardware outside the catalog (then give "
         "relative_throughput). [-]",
@@ -531,7 +543,7 @@ class OnPremStrategy(_StrategyBase):
     """Buy servers of a catalog specification and run them."""
 
     kind: Literal["onprem"] = "onprem"
-    server: str | InlineServer = Field(
+    server: Annotated[str, Field(min_length=1, max_length=80)] | InlineServer = Field(
         description="Server: a servers catalog key, or your own specification "
         "(a vendor quote not in any catalog). [-]"
     )

@@ -814,7 +814,19 @@ def _describe(error: ErrorDetails) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in {"value_error", "assertion_error"}:
         return message
-    return f"{message}, got {value!r}"
+    return f"{message}, got {_excerpt(value)}"
+
+
+MESSAGE_EXCERPT_CHARACTERS = 60
+"""Most characters of a user's value quoted in a message: enough to recognise
+it, never a whole cell of a hostile file. [-]"""
+
+
+def _excerpt(value: object) -> str:
+    """A short, single-line repr of a value for a message."""
+    text = repr(value).replace("\n", " ").replace("\r", " ")
+    limit = MESSAGE_EXCERPT_CHARACTERS
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _close_matches(value: str, candidates: Sequence[str]) -> str:
@@ -877,6 +889,14 @@ def _parse(
             problems.append(
                 f"{file_label}:{line}:-: expected {len(header)} cells, "
                 f"found {len(cells)}"
+            )
+            continue
+        if any("\n" in cell or "\r" in cell for cell in cells):
+            # A catalog cell never spans lines: a stray quote has swallowed the
+            # rows after it. Report it rather than merging records.
+            problems.append(
+                f"{file_label}:{line}:-: a cell spans several lines (an unclosed "
+                "quote?); rows were not merged"
             )
             continue
         record = {

@@ -116,8 +116,8 @@ def test_quick_compare_in_the_browser(page, app_url):
     scenario = quick_scenario(QuickCompare())
     found = breakeven.break_even(
         scenario,
-        scenario.strategies[-1],
-        scenario.strategies[0],
+        scenario.strategies[-1].name,
+        scenario.strategies[0].name,
         evaluation=tco.evaluate(scenario),
     )
     _visit(page, app_url, "Break-even utilisation")  # the default page is at /

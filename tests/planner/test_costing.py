@@ -189,7 +189,9 @@ def test_engine_ledger_equals_the_pricing_functions(
             ),
             rel=1e-12,
         )
-    np.testing.assert_allclose(support.to_numpy(), expected_support, rtol=1e-12)
+    np.testing.assert_allclose(
+        support.to_numpy(), expected_support, rtol=1e-12, atol=1e-9
+    )
     # Power: idle all year (linear power curve at zero use) plus the dynamic part
     # of the work served, times PUE, at each year's tariff and grid.
     work = np.minimum(30_000.0 / HOURS_PER_YEAR, 8 * servers) * HOURS_PER_YEAR
@@ -208,7 +210,10 @@ def test_engine_ledger_equals_the_pricing_functions(
         rtol=1e-10,
     )
     np.testing.assert_allclose(
-        power["co2e_kg"].to_numpy()[1:], operational_co2e_kg(kwh, grid_k), rtol=1e-10
+        power["co2e_kg"].to_numpy()[1:],
+        operational_co2e_kg(kwh, grid_k),
+        rtol=1e-10,
+        atol=1e-9,
     )
     # Cloud: reference hours x the year's price (spot with its re-run overhead).
     price_k = cloud_price * (1 + trend) ** np.arange(n)
@@ -221,7 +226,7 @@ def test_engine_ledger_equals_the_pricing_functions(
     else:
         expected = cloud_cost_usd(30_000.0, 1.0, price_k)
         paid = line("rent", "cloud_on_demand")["cost_usd"].to_numpy()[1:]
-    np.testing.assert_allclose(paid, expected, rtol=1e-12)
+    np.testing.assert_allclose(paid, expected, rtol=1e-12, atol=1e-9)
     # F&A: cloud services are in MTDC (2 CFR 200.1), equipment is not.
     fa_cloud = line("rent", costing.INDIRECT)["cost_usd"].to_numpy()[1:] if fa else 0.0
     np.testing.assert_allclose(fa_cloud, fa * expected, rtol=1e-12, atol=1e-9)
