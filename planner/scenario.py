@@ -741,11 +741,12 @@ class Scenario(Frozen):
     horizon_years: int = Field(
         5, ge=1, le=20, description="Years compared after the purchase. [years]"
     )
-    currency: str = Field(
-        "USD", pattern="^[A-Z]{3}$", description="ISO 4217 code of reports. [-]"
-    )
-    usd_per_currency_unit: float = Field(
-        1.0, gt=0.0, description="US dollars per unit of the report currency. [USD]"
+    currency: Literal["USD"] = Field(
+        "USD",
+        description="Currency of every figure: US dollars (catalog prices in other "
+        "currencies are converted at their row's exchange rate; reports in other "
+        "currencies are not offered, rather than a field that changes nothing). "
+        "[-]",
     )
     currency_year: int = Field(
         defaults.DEFAULT_CURRENCY_YEAR,

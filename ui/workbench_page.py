@@ -62,8 +62,7 @@ TOP_LEVEL = (
     "horizon_years",
     "currency_year",
     "real_discount_rate",
-    "currency",
-    "usd_per_currency_unit",
+    "budget_escalation_per_year",
 )
 
 

@@ -220,7 +220,7 @@ def test_an_alias_bomb_is_refused_at_once(capsys, tmp_path):
     ("change", "expected"),
     [
         ({"description": "[" * 2000 + "]" * 2000}, "nested deeper"),
-        ({"usd_per_currency_unit": ".inf"}, "finite"),
+        ({"budget_escalation_per_year": ".inf"}, "finite"),
         ({"real_discount_rate": ".nan"}, "finite"),
         ({"horizon_years": "9" * 5000}, "cannot be read"),
         ({"name": "x" * 100_000}, "100,000 characters"),

@@ -53,11 +53,11 @@ def test_a_2000_deep_list_is_one_message():
 def test_non_finite_numbers_are_refused(value):
     data = preset_data()
     text = scenario_to_yaml(load_preset("grant")).replace(
-        f"usd_per_currency_unit: {data['usd_per_currency_unit']}",
-        f"usd_per_currency_unit: {value}",
+        f"budget_escalation_per_year: {data['budget_escalation_per_year']}",
+        f"budget_escalation_per_year: {value}",
     )
-    assert f"usd_per_currency_unit: {value}" in text
-    with pytest.raises(ScenarioError, match="usd_per_currency_unit") as error:
+    assert f"budget_escalation_per_year: {value}" in text
+    with pytest.raises(ScenarioError, match="budget_escalation_per_year") as error:
         scenario_from_yaml(text)
     if value != "1e999":  # YAML reads 1e999 (no dot) as text; refused as not a number
         assert "finite" in str(error.value)
