@@ -44,7 +44,12 @@ from pricing.emissions import (
     intensity_trajectory_co2e_g_per_kwh,
 )
 from pricing.finance import discount_factors, real_usd
-from pricing.history import PriceTrend, cloud_price_trend, data_year_warning
+from pricing.history import (
+    PriceTrend,
+    cloud_price_trend,
+    data_year_warning,
+    staleness_warnings,
+)
 from pricing.units import HOURS_PER_YEAR, scalar
 
 FloatArray = npt.NDArray[np.float64]
@@ -1246,6 +1251,7 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
     assumptions.append(("cost of late or unserved work", service.basis))
     _, _, site_sources, warnings = site_values(scenario, catalog)
     assumptions.extend(site_sources)
+    warnings.extend(_stale_catalogs(scenario, catalog))
     if any(cloud.price_change_per_year is None for cloud in _clouds(scenario)):
         trend = default_cloud_trend(catalog)
         assumptions.append(
@@ -1280,6 +1286,19 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
     from planner.sizing import size_owned_strategies  # uses the engine's arithmetic
 
     return size_owned_strategies(unsized)
+
+
+def _stale_catalogs(scenario: Scenario, catalog: Catalog) -> list[str]:
+    """Catalogs older than 180 days that this scenario reads (cloud: its providers)."""
+    providers = {c.provider for c in _clouds(scenario) if c.provider is not None}
+    lines = []
+    for line in staleness_warnings(catalog):
+        if line.startswith("cloud_prices ("):
+            provider = line.removeprefix("cloud_prices (").split(")", 1)[0]
+            if provider not in providers:
+                continue
+        lines.append(line)
+    return lines
 
 
 def _clouds(scenario: Scenario) -> list[CloudStrategy]:
