@@ -471,6 +471,96 @@ def _cmd_queue(args: argparse.Namespace) -> None:
         )
 
 
+# --- reports and footprints -----------------------------------------------------
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from planner import tco
+    from planner.report import files
+    from planner.safe_io import write_bytes_atomically
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in files.REPORT_SUFFIXES:
+        msg = (
+            f"--out {args.out}: the extension must be one of "
+            f"{', '.join(files.REPORT_SUFFIXES)}"
+        )
+        raise UserError([msg])
+    if out.exists() and not args.force:
+        msg = f"{out} exists; pass --force to overwrite it"
+        raise UserError([msg])
+    scenario, catalog = _scenario_and_catalog(args)
+    evaluation = tco.evaluate(scenario, catalog=catalog)
+    data = files.report_bytes(
+        evaluation,
+        suffix,
+        view=args.view,
+        funder=args.funder,
+        title=args.title,
+        description=args.description,
+        charts=not args.no_charts,
+        catalog=catalog,
+    )
+    write_bytes_atomically(
+        out, data, inputs=(args.scenario, *(args.overlay or ())), overwrite=args.force
+    )
+    for warning in evaluation.resolved.warnings:
+        sys.stderr.write(f"planner report: warning: {warning}\n")
+    sys.stderr.write(f"wrote {out}\n")
+
+
+def _cmd_footprint(args: argparse.Namespace) -> None:
+    from planner import footprint
+    from planner.report import statement
+
+    options: dict[str, Any] = {
+        "power_w": args.power_w,
+        "utilisation": args.utilisation,
+        "idle_power_w": args.idle_w,
+        "pue": args.pue,
+        "grid_co2e_g_per_kwh": args.intensity_g_per_kwh,
+        "region": args.region,
+        "price_usd_per_accelerator_hour": args.price_usd_per_hour,
+        "embodied": args.embodied,
+        "lifetime_years": args.lifetime_years,
+        "hardware_utilisation": args.hardware_utilisation,
+        "electricity_usd_per_kwh": args.electricity_usd_per_kwh,
+    }
+    if args.log is not None:
+        log = _read_source(args.log, args.kind, None)
+        result = footprint.campaign_footprint(log, args.accelerator, **options)
+    else:
+        missing = [
+            flag
+            for flag, value in (
+                ("--accelerator", args.accelerator),
+                ("--count", args.count),
+                ("--hours", args.hours),
+            )
+            if value is None
+        ]
+        if missing:
+            msg = f"give {', '.join(missing)} (or --log FILE for a campaign)"
+            raise UserError([msg])
+        result = footprint.footprint(
+            args.accelerator, args.count, args.hours, **options
+        )
+    if args.format == "json":
+        _emit_json(result.as_dict())
+    elif args.format == "latex":
+        sys.stdout.write(statement.footprint_latex(result))
+    elif args.format == "markdown":
+        sys.stdout.write(statement.footprint_markdown(result))
+    else:
+        for label, value in footprint.footprint_rows(result):
+            sys.stdout.write(f"{label:<44} {value}\n")
+        for what, source in result.assumptions:
+            sys.stdout.write(f"- {what}: {source}\n")
+
+
 # --- entry point ----------------------------------------------------------------
 
 
@@ -709,6 +799,107 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--statistic", choices=("p95", "mean", "median"), default="p95")
     queue.add_argument("--format", choices=("table", "json"), default="table")
     queue.set_defaults(handler=_cmd_queue)
+
+    report = commands.add_parser(
+        "report",
+        help="write a budget justification (.docx, .md), budget workbook (.xlsx) "
+        "or compute and carbon statement (.tex)",
+    )
+    report.add_argument("scenario", help="scenario YAML file")
+    report.add_argument(
+        "--out", required=True, metavar="FILE", help="FILE.docx, .md, .xlsx or .tex"
+    )
+    report.add_argument("--view", choices=("award", "institution"), default="award")
+    report.add_argument(
+        "--funder",
+        choices=("nsf", "ukri_fec80"),
+        default="nsf",
+        help="funder whose budget lines are used (planner/rules/funders.csv)",
+    )
+    report.add_argument("--title", help="document title (default: scenario name)")
+    report.add_argument(
+        "--description", help="document description (default: the scenario's)"
+    )
+    report.add_argument("--no-charts", action="store_true", help="embed no charts")
+    report.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a catalog overlay CSV (vendor quote, tariff); repeatable",
+    )
+    report.add_argument(
+        "--force", action="store_true", help="overwrite an existing --out"
+    )
+    report.set_defaults(handler=_cmd_report)
+
+    footprint = commands.add_parser(
+        "footprint",
+        help="energy, CO2e and cost of one training run or a campaign (no scenario)",
+    )
+    footprint.add_argument(
+        "--accelerator", metavar="NAME", help="catalog id or cloud name, e.g. P100"
+    )
+    footprint.add_argument("--count", type=float, help="accelerators used [-]")
+    footprint.add_argument("--hours", type=float, help="wall-clock hours [h]")
+    footprint.add_argument(
+        "--log",
+        metavar="FILE",
+        help="a job log or CodeCarbon file: the total over its runs",
+    )
+    footprint.add_argument("--kind", choices=("sacct", "csv", "codecarbon"))
+    power = footprint.add_mutually_exclusive_group()
+    power.add_argument(
+        "--power-w",
+        type=float,
+        help="measured power per accelerator, host share included [W]",
+    )
+    power.add_argument(
+        "--utilisation", type=float, help="busy share on the power curve [0-1]"
+    )
+    footprint.add_argument(
+        "--idle-w",
+        type=float,
+        default=0.0,
+        help="idle draw of the rest of the system for the run's length [W]",
+    )
+    footprint.add_argument("--pue", type=float, help="facility PUE [-]")
+    place = footprint.add_mutually_exclusive_group()
+    place.add_argument(
+        "--intensity-g-per-kwh", type=float, help="grid intensity [g CO2e/kWh]"
+    )
+    place.add_argument(
+        "--region", help="FR, US-CA or provider:cloud-region (catalog lookup)"
+    )
+    footprint.add_argument(
+        "--price-usd-per-hour",
+        type=float,
+        help="cloud price per accelerator-hour [USD/h] (default: cheapest catalog)",
+    )
+    footprint.add_argument(
+        "--electricity-usd-per-kwh",
+        type=float,
+        help="tariff of the owned cost [USD/kWh] (default: by region, else U.S.)",
+    )
+    footprint.add_argument(
+        "--embodied", action="store_true", help="add embodied CO2e per used hour"
+    )
+    footprint.add_argument(
+        "--lifetime-years",
+        type=float,
+        default=6.0,
+        help="hardware life for embodied CO2e (Luccioni et al.: 6) [years]",
+    )
+    footprint.add_argument(
+        "--hardware-utilisation",
+        type=float,
+        default=0.85,
+        help="use over that life (Luccioni et al.: 0.85) [0-1]",
+    )
+    footprint.add_argument(
+        "--format", choices=("table", "json", "latex", "markdown"), default="table"
+    )
+    footprint.set_defaults(handler=_cmd_footprint)
     return parser
 
 

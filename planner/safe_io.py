@@ -608,7 +608,32 @@ def write_text_atomically(
     inputs: Iterable[str | os.PathLike[str]] = (),
     overwrite: bool = True,
 ) -> Path:
-    """Write a text file whole or not at all; never over an input or a link.
+    """Write a text file (UTF-8) whole or not at all; never over an input or a link.
+
+    The text is encoded, then written by :func:`write_bytes_atomically`.
+
+    Raises
+    ------
+    SafeIOError
+        As :func:`write_bytes_atomically`, or if the text is not encodable.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        shown = shorten(_path_text(path))
+        msg = f"cannot write {shown}: not encodable as UTF-8 ({error.reason})"
+        raise SafeIOError(msg) from None
+    return write_bytes_atomically(path, data, inputs=inputs, overwrite=overwrite)
+
+
+def write_bytes_atomically(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    overwrite: bool = True,
+) -> Path:
+    """Write a file whole or not at all; never over an input or a link.
 
     The text goes to a new file with a unique random name in the target's
     folder (created exclusively, so no existing file or link is touched),
@@ -619,8 +644,8 @@ def write_text_atomically(
     ----------
     path : str or os.PathLike
         File to write.
-    text : str
-        Content (UTF-8).
+    data : bytes
+        Content.
     inputs : iterable of paths, default ()
         Files the command read: writing over one of them is refused.
     overwrite : bool, default True
@@ -678,8 +703,8 @@ def write_text_atomically(
         else:  # pragma: no cover - 100 random collisions
             msg = f"cannot write {shown}: no free temporary name"
             raise SafeIOError(msg)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         if info is not None:
@@ -695,9 +720,6 @@ def write_text_atomically(
         raise
     except FileExistsError:
         msg = f"{shown} exists; pass --force to overwrite it"
-        raise SafeIOError(msg) from None
-    except UnicodeEncodeError as error:
-        msg = f"cannot write {shown}: not encodable as UTF-8 ({error.reason})"
         raise SafeIOError(msg) from None
     except OSError as error:
         reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
