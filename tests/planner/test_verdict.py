@@ -84,11 +84,17 @@ def test_the_flat_price_check_says_when_the_answer_flips():
         assert any("flat" in item for item in rec.flips_if)
 
 
-def test_price_multiplier_ties_the_recommended_strategy_and_the_runner_up(department):
-    rec = verdict.recommend(department, "institution")
-    if rec.price_multiplier is None:
-        pytest.skip("the two do not depend differently on cloud prices")
-    resolved = department.resolved
+@pytest.mark.parametrize(
+    ("preset", "view"),
+    [("grant", "institution"), ("grant", "award"), ("lisa", "institution")],
+)
+def test_price_multiplier_ties_the_recommended_strategy_and_the_runner_up(preset, view):
+    # In these presets the runner-up rents cloud and the winner does not (or
+    # less), so a cloud price multiplier exists; at it the two cost the same.
+    evaluation = tco.evaluate(load_preset(preset))
+    rec = verdict.recommend(evaluation, view)
+    assert rec.price_multiplier is not None
+    resolved = evaluation.resolved
 
     def npv(name):
         strategy = resolved.strategy(name)
@@ -96,9 +102,17 @@ def test_price_multiplier_ties_the_recommended_strategy_and_the_runner_up(depart
         ledger, _ = tco.strategy_ledger(
             strategy, resolved, levels, hours, price_multiplier=rec.price_multiplier
         )
-        return float(ledger.cost_usd("institution")[0] @ resolved.discount)
+        return float(ledger.cost_usd(view)[0] @ resolved.discount)
 
     assert npv(rec.strategy) == pytest.approx(npv(rec.runner_up), rel=1e-9)
+
+
+def test_no_price_multiplier_when_neither_strategy_rents(department):
+    # Department: the winner and the runner-up both own hardware; no cloud
+    # price makes one overtake the other, and the answer says none.
+    rec = verdict.recommend(department, "institution")
+    assert rec.price_multiplier is None
+    assert not any("price" in item for item in rec.flips_if)
 
 
 def test_spot_is_labelled_as_interruptible():
