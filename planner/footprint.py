@@ -47,6 +47,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from planner import defaults
+from planner.resolve import (
+    ResolutionError,
+    accelerator_embodied,
+    accelerator_power,
+)
 from pricing.catalog import Catalog, SourcedValue, UnknownCatalogItemError
 from pricing.cloud import cloud_cost_usd
 from pricing.emissions import embodied_co2e_kg_per_hour, operational_co2e_kg
@@ -54,7 +59,6 @@ from pricing.energy import (
     electricity_cost_usd,
     facility_energy_kwh,
     training_energy_kwh,
-    utilisation_power_w,
 )
 from pricing.finance import real_usd
 from pricing.hardware import COTTIER_2024_ANNUAL_VALUE_DECLINE, installed_capex_usd
@@ -77,10 +81,6 @@ INDUSTRY_PUE_FACILITY = "industry average (any data centre)"
 FALLBACK_TARIFF_COUNTRY = "US"
 """Country whose commercial tariff prices owned energy when no tariff and no
 country are given. [-]"""
-
-ACCELERATORS_PER_HOST = 8.0
-"""Accelerators sharing one host's embodied emissions when the catalog has no
-server of that accelerator (an 8-GPU node, as BLOOM's). [-]"""
 
 FOOTPRINT_KEYS = (
     "energy_kwh",
@@ -382,7 +382,7 @@ def footprint(
     per_accelerator_w: float | None = None
     if measured_energy_kwh is None:
         per_accelerator_w = _power_w(
-            model, row, server, power_w, utilisation, assumptions
+            catalog, model, row, power_w, utilisation, assumptions
         )
     else:
         assumptions.append(("IT energy", "measured (the log's gpu_energy)"))
@@ -430,7 +430,7 @@ def footprint(
 
     embodied_kg = 0.0
     if embodied:
-        per_accelerator_kg = _embodied_kg(model, row, server, assumptions)
+        per_accelerator_kg = _embodied_kg(catalog, model, assumptions)
         embodied_kg = hours * scalar(
             embodied_co2e_kg_per_hour(
                 per_accelerator_kg, lifetime_years, hardware_utilisation
@@ -501,9 +501,9 @@ def footprint(
 
 
 def _power_w(
+    catalog: Catalog,
     model: str,
     row: pd.Series | None,
-    server: pd.Series | None,
     power_w: float | None,
     utilisation: float | None,
     assumptions: list[tuple[str, str]],
@@ -516,23 +516,18 @@ def _power_w(
         assumptions.append((f"power {power_w:g} W per accelerator", "given"))
         return float(power_w)
     share = 1.0 if utilisation is None else utilisation
-    if server is not None:
-        count = float(server["accelerator_count"])
-        max_w = float(server["max_power_w"]) / count
-        idle_w = float(server["idle_power_w"]) / count
-        where = f"server {server['server']}: {_row_source(server)}"
-    else:
-        tdp_w = _number(row, "tdp_w")
-        if tdp_w is None:
-            msg = (
-                f"no power for {model!r} in the catalog: give power_w "
-                "(measured watts per accelerator)"
-            )
-            raise ValueError(msg)
-        max_w = tdp_w * defaults.HOST_POWER_FACTOR
-        idle_w = _number(row, "idle_power_w") or 0.0
-        where = "TDP x host factor 1.82 (NVIDIA DGX H100: 10.2 kW for 8 x 700 W)"
-    value = scalar(utilisation_power_w(idle_w, max_w, share))
+    if row is None:
+        msg = (
+            f"no power for {model!r} in the catalog: give power_w "
+            "(measured watts per accelerator)"
+        )
+        raise ValueError(msg)
+    try:
+        curve = accelerator_power(catalog, model)
+    except ResolutionError as error:
+        raise ValueError(str(error)) from None
+    idle_w, max_w, where = curve.idle_w, curve.max_w, curve.source
+    value = curve.at_utilisation_w(share)
     assumptions.append(
         (
             f"power {value:,.0f} W per accelerator at {share:.0%} utilisation",
@@ -544,25 +539,14 @@ def _power_w(
 
 
 def _embodied_kg(
-    model: str,
-    row: pd.Series | None,
-    server: pd.Series | None,
-    assumptions: list[tuple[str, str]],
+    catalog: Catalog, model: str, assumptions: list[tuple[str, str]]
 ) -> float:
     """Embodied CO2e of one accelerator with its share of the host. [kg]."""
-    if server is not None and _number(server, "embodied_co2e_kg") is not None:
-        value = float(server["embodied_co2e_kg"]) / float(server["accelerator_count"])
-        source = f"server {server['server']}: {_row_source(server)}"
-    else:
-        card = _number(row, "embodied_co2e_kg")
-        card = defaults.EMBODIED_PER_ACCELERATOR_CO2E_KG if card is None else card
-        value = card + defaults.EMBODIED_SERVER_BASE_CO2E_KG / ACCELERATORS_PER_HOST
-        source = (
-            "Luccioni et al. 2023: card plus 2,500 kg per 8-accelerator node "
-            f"({model} has no catalog server)"
-        )
-    assumptions.append((f"embodied {value:,.0f} kg CO2e per accelerator", source))
-    return value
+    found = accelerator_embodied(catalog, model)
+    assumptions.append(
+        (f"embodied {found.co2e_kg:,.0f} kg CO2e per accelerator", found.source)
+    )
+    return found.co2e_kg
 
 
 def _cheapest_price(

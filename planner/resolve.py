@@ -43,6 +43,7 @@ from pricing.emissions import (
     embodied_co2e_kg_per_hour,
     intensity_trajectory_co2e_g_per_kwh,
 )
+from pricing.energy import utilisation_power_w
 from pricing.finance import discount_factors, real_usd
 from pricing.history import (
     PriceTrend,
@@ -395,28 +396,91 @@ def _first_server_with(catalog: Catalog, model: str) -> pd.Series | None:
     return None if same.empty else same.iloc[0]
 
 
-def _power_w_per_accelerator(catalog: Catalog, model: str) -> float:
-    """Power per busy accelerator: a catalog server of that chip, or TDP x host."""
+@dataclass(frozen=True)
+class AcceleratorPower:
+    """Idle and full-load power of one accelerator with its host share."""
+
+    idle_w: float
+    max_w: float
+    source: str
+
+    def at_utilisation_w(self, utilisation: float) -> float:
+        """Average power at a busy share on the linear power curve, in W."""
+        return float(scalar(utilisation_power_w(self.idle_w, self.max_w, utilisation)))
+
+
+def accelerator_power(catalog: Catalog, model: str) -> AcceleratorPower:
+    """Power range of one accelerator and its host share, from the catalog.
+
+    The first catalog server with that accelerator gives idle and maximum
+    draw divided by its accelerator count; without one, the maximum is the
+    accelerator's TDP times :data:`planner.defaults.HOST_POWER_FACTOR` (DGX
+    H100: 10.2 kW for 8 x 700 W) and the idle draw the accelerator row's
+    ``idle_power_w`` (0 when missing).
+
+    Raises
+    ------
+    ResolutionError
+        If the accelerator has neither a server nor a TDP in the catalog.
+    """
     first = _first_server_with(catalog, model)
     if first is not None:
-        return float(first["max_power_w"]) / float(first["accelerator_count"])
-    tdp_w = _float_or_none(catalog.accelerator(model).get("tdp_w"))
+        count = float(first["accelerator_count"])
+        return AcceleratorPower(
+            idle_w=float(first["idle_power_w"]) / count,
+            max_w=float(first["max_power_w"]) / count,
+            source=f"server {first['server']}: {first.get('source', '')}, "
+            f"{first.get('source_date', '')}",
+        )
+    row = catalog.accelerator(model)
+    tdp_w = _float_or_none(row.get("tdp_w"))
     if tdp_w is None:
-        msg = f"{model} has no TDP in the catalog to estimate its power"
+        msg = (
+            f"{model} has no TDP in the catalog to estimate its power; give "
+            "power_w_per_accelerator (measured watts)"
+        )
         raise ResolutionError([msg])
-    return tdp_w * defaults.HOST_POWER_FACTOR
+    return AcceleratorPower(
+        idle_w=_float_or_none(row.get("idle_power_w")) or 0.0,
+        max_w=tdp_w * defaults.HOST_POWER_FACTOR,
+        source="TDP x host factor 1.82 (NVIDIA DGX H100: 10.2 kW for 8 x 700 W)",
+    )
 
 
-def _embodied_kg_per_accelerator(catalog: Catalog, model: str) -> float:
+@dataclass(frozen=True)
+class AcceleratorEmbodied:
     """Embodied CO2e of one accelerator with its share of the host server."""
+
+    co2e_kg: float
+    source: str
+
+
+def accelerator_embodied(catalog: Catalog, model: str) -> AcceleratorEmbodied:
+    """Embodied CO2e of one accelerator and its host share, from the catalog.
+
+    The first catalog server with that accelerator and an embodied figure,
+    divided by its accelerator count; else the accelerator's own figure (or
+    :data:`planner.defaults.EMBODIED_PER_ACCELERATOR_CO2E_KG`) plus the host's
+    :data:`planner.defaults.EMBODIED_SERVER_BASE_CO2E_KG` spread over
+    :data:`ACCELERATORS_PER_HOST` slots (Luccioni, Viguier & Ligozat 2023,
+    BLOOM: about 2,500 kg per node plus about 150 kg per GPU).
+    """
     first = _first_server_with(catalog, model)
     if first is not None:
         embodied = _float_or_none(first.get("embodied_co2e_kg"))
         if embodied is not None:
-            return embodied / float(first["accelerator_count"])
+            return AcceleratorEmbodied(
+                co2e_kg=embodied / float(first["accelerator_count"]),
+                source=f"server {first['server']}: {first.get('source', '')}, "
+                f"{first.get('source_date', '')}",
+            )
     card = _float_or_none(catalog.accelerator(model).get("embodied_co2e_kg"))
     card = defaults.EMBODIED_PER_ACCELERATOR_CO2E_KG if card is None else card
-    return card + defaults.EMBODIED_SERVER_BASE_CO2E_KG / ACCELERATORS_PER_HOST
+    return AcceleratorEmbodied(
+        co2e_kg=card + defaults.EMBODIED_SERVER_BASE_CO2E_KG / ACCELERATORS_PER_HOST,
+        source="Luccioni et al. 2023: card plus 2,500 kg per 8-accelerator node "
+        f"({model} has no catalog server)",
+    )
 
 
 def _path(initial: float, change: float, years: int) -> FloatArray:
@@ -540,10 +604,14 @@ def _resolve_offer(
         scenario.demand.reference_accelerator,
         strategy.relative_throughput,
     )
-    power_w = strategy.power_w_per_accelerator or _power_w_per_accelerator(
-        catalog, model
+    power_w = (
+        strategy.power_w_per_accelerator
+        if strategy.power_w_per_accelerator is not None
+        else accelerator_power(catalog, model).at_utilisation_w(
+            1.0 if strategy.utilisation is None else strategy.utilisation
+        )
     )
-    embodied_kg = _embodied_kg_per_accelerator(catalog, model)
+    embodied_kg = accelerator_embodied(catalog, model).co2e_kg
     initial_grid = float(
         grid if grid is not None else defaults.GRID_CO2E_G_PER_KWH_WORLD_2024
     )

@@ -420,7 +420,15 @@ class CloudStrategy(_StrategyBase):
         le=1e5,
         description="Measured average power per accelerator, host share "
         "included; default the catalog server of the same accelerator at full "
-        "load. [W]",
+        "load (or at `utilisation`). [W]",
+    )
+    utilisation: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Busy share of the rented accelerators while billed, for "
+        "their power on the linear idle-to-full curve (Fan, Weber & Barroso "
+        "2007); instead of a measured power_w_per_accelerator. [-]",
     )
     price_change_per_year: Trend | None = Field(
         None,
@@ -468,6 +476,9 @@ class CloudStrategy(_StrategyBase):
 
     @model_validator(mode="after")
     def _offer_or_quote(self) -> CloudStrategy:
+        if self.power_w_per_accelerator is not None and self.utilisation is not None:
+            msg = "give power_w_per_accelerator or utilisation, not both"
+            raise ValueError(msg)
         named = [self.provider, self.region, self.instance_type]
         if any(part is not None for part in named) and None in named:
             msg = "provider, region and instance_type must be given together"

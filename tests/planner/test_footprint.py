@@ -10,6 +10,8 @@ import pytest
 from planner import cli, footprint
 from planner.joblog import read_log
 from planner.reference import strubell2019
+from planner.resolve import resolve
+from planner.scenario import load_preset, scenario_from_dict
 from pricing.units import GRAMS_PER_KILOGRAM, KILOGRAMS_PER_POUND
 
 # Strubell et al. (2019) eq. (2): 0.954 lb CO2e per kWh (EPA eGRID 2018).
@@ -186,3 +188,39 @@ def test_footprint_cli_needs_count_and_hours_without_a_log(capsys):
     status = cli.main(["footprint", "--accelerator", "P100"])
     assert status == 2
     assert "--count" in capsys.readouterr().err
+
+
+def _cloud_strategy(**power):
+    return {
+        "kind": "cloud",
+        "name": "rent",
+        "accelerator_model": "H100-80GB-SXM5",
+        "usd_per_accelerator_hour": 3.0,
+        **power,
+    }
+
+
+@pytest.mark.parametrize("utilisation", [0.0, 0.5, 1.0])
+def test_cloud_strategy_utilisation_gives_the_footprints_power(utilisation):
+    # Issue 15: a cloud strategy takes a utilisation as the footprint does, on
+    # the same linear curve (8xH100-SXM: 1.6 kW idle, 10.2 kW max, 8 GPUs).
+    data = load_preset("grant").model_dump()
+    data["strategies"] = [_cloud_strategy(utilisation=utilisation)]
+    resolved = resolve(scenario_from_dict(data))
+    offer = resolved.strategy("rent").offer
+    expected = (1_600 + utilisation * (10_200 - 1_600)) / 8
+    assert offer.power_w_per_accelerator == pytest.approx(expected)
+    run = footprint.footprint("H100-80GB-SXM5", 1, 1, utilisation=utilisation)
+    assert run.power_w_per_accelerator == pytest.approx(expected)
+
+
+def test_cloud_strategy_measured_power_wins_and_excludes_utilisation():
+    data = load_preset("grant").model_dump()
+    data["strategies"] = [_cloud_strategy(power_w_per_accelerator=640.0)]
+    offer = resolve(scenario_from_dict(data)).strategy("rent").offer
+    assert offer.power_w_per_accelerator == 640.0
+    data["strategies"] = [
+        _cloud_strategy(power_w_per_accelerator=640.0, utilisation=0.5)
+    ]
+    with pytest.raises(ValueError, match="power_w_per_accelerator or utilisation"):
+        scenario_from_dict(data)
