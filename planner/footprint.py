@@ -19,7 +19,7 @@ models of :mod:`pricing`:
 * the run's cost in the cloud (accelerator-hours x price,
   :func:`pricing.cloud.cloud_cost_usd`) beside its cost on owned hardware
   amortised as Cottier et al. (2024) amortise it [3]_
-  (:func:`amortised_hardware_cost_usd`) plus the electricity
+  (:func:`pricing.hardware.amortised_hardware_cost_usd`) plus the electricity
   (:func:`pricing.energy.electricity_cost_usd`).
 
 Money is real USD of ``currency_year`` (catalog values converted by CPI-U).
@@ -40,7 +40,6 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +60,8 @@ from pricing.energy import (
     training_energy_kwh,
 )
 from pricing.finance import real_usd
-from pricing.hardware import COTTIER_2024_ANNUAL_VALUE_DECLINE, installed_capex_usd
-from pricing.units import HOURS_PER_YEAR, WATTS_PER_KILOWATT, scalar
+from pricing.hardware import amortised_hardware_cost_usd, installed_capex_usd
+from pricing.units import WATTS_PER_KILOWATT, scalar
 
 if TYPE_CHECKING:
     from planner.joblog import JobLog
@@ -91,71 +90,6 @@ FOOTPRINT_KEYS = (
     "assumptions",
 )
 """Keys every :meth:`Footprint.as_dict` has (others are added beside them)."""
-
-
-def amortised_hardware_cost_usd(
-    hardware_value_usd: float,
-    accelerator_hours: float,
-    *,
-    depreciation_ooms_per_year: float = -math.log10(
-        1.0 - COTTIER_2024_ANNUAL_VALUE_DECLINE
-    ),
-) -> float:
-    r"""The share of owned hardware's value that one run uses up: Cottier et al.
-
-    Cottier et al. (2024) amortise the value of the hardware at the start of a
-    training run over the chip-hours the run takes, at the rate hardware loses
-    value as price-performance improves, 0.14 orders of magnitude a year,
-    i.e. a continuous rate of :math:`0.14 \ln 10 = 0.322` a year [1]_.
-
-    Parameters
-    ----------
-    hardware_value_usd : float
-        Value of one accelerator with its share of the server and the
-        cluster (network, storage) at the start of the run. [USD]
-    accelerator_hours : float
-        Accelerators x hours of the run. [accelerator-h]
-    depreciation_ooms_per_year : float, default 0.14
-        Orders of magnitude of value lost a year. [1/year]
-
-    Returns
-    -------
-    float
-        Amortised hardware cost of the run. [USD]
-
-    Raises
-    ------
-    ValueError
-        If an argument is negative.
-
-    Notes
-    -----
-    .. math:: C = V \, h \, r \ln 10 / 8760
-
-    References
-    ----------
-    .. [1] B. Cottier et al., "The rising costs of training frontier AI
-       models," arXiv:2405.21015, 2024; ``price * hardware_replacement_per_year
-       / HOURS_PER_YEAR * training_chip_hours`` in epoch-research/
-       training-cost-trends, ``cost_estimation.py``.
-
-    Examples
-    --------
-    A $30,000 accelerator for 1,000 hours:
-
-    >>> round(amortised_hardware_cost_usd(30_000.0, 1_000.0), 2)
-    1103.98
-    """
-    for name, value in (
-        ("hardware_value_usd", hardware_value_usd),
-        ("accelerator_hours", accelerator_hours),
-        ("depreciation_ooms_per_year", depreciation_ooms_per_year),
-    ):
-        if value < 0:
-            msg = f"{name} must be non-negative, got {value}"
-            raise ValueError(msg)
-    rate_per_year = depreciation_ooms_per_year * math.log(10.0)
-    return hardware_value_usd * accelerator_hours * rate_per_year / HOURS_PER_YEAR
 
 
 @dataclass(frozen=True)

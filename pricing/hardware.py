@@ -7,8 +7,10 @@ and storage; a vendor quote should replace the estimate.
 
 from __future__ import annotations
 
+import math
+
 from pricing._validation import require_fraction, require_nonnegative
-from pricing.units import Numeric
+from pricing.units import HOURS_PER_YEAR, Numeric
 
 COTTIER_2024_CLUSTER_OVERHEAD_FRACTION = 0.23
 """Networking and cluster infrastructure on top of servers: ~19 % of cluster cost,
@@ -149,3 +151,63 @@ def resale_value_usd(
     require_nonnegative("age_years", age_years)
     require_fraction("annual_value_decline", annual_value_decline)
     return purchase_price_usd * (1.0 - annual_value_decline) ** age_years
+
+
+def amortised_hardware_cost_usd(
+    hardware_value_usd: float,
+    accelerator_hours: float,
+    *,
+    depreciation_ooms_per_year: float = -math.log10(
+        1.0 - COTTIER_2024_ANNUAL_VALUE_DECLINE
+    ),
+) -> float:
+    r"""The share of owned hardware's value that one run uses up: Cottier et al.
+
+    Cottier et al. (2024) amortise the value of the hardware at the start of a
+    training run over the chip-hours the run takes, at the rate hardware loses
+    value as price-performance improves, 0.14 orders of magnitude a year,
+    i.e. a continuous rate of :math:`0.14 \ln 10 = 0.322` a year [1]_.
+
+    Parameters
+    ----------
+    hardware_value_usd : float
+        Value of one accelerator with its share of the server and the
+        cluster (network, storage) at the start of the run. [USD]
+    accelerator_hours : float
+        Accelerators x hours of the run. [accelerator-h]
+    depreciation_ooms_per_year : float, default 0.14
+        Orders of magnitude of value lost a year. [1/year]
+
+    Returns
+    -------
+    float
+        Amortised hardware cost of the run. [USD]
+
+    Raises
+    ------
+    ValueError
+        If an argument is negative.
+
+    Notes
+    -----
+    .. math:: C = V \, h \, r \ln 10 / 8760
+
+    References
+    ----------
+    .. [1] B. Cottier et al., "The rising costs of training frontier AI
+       models," arXiv:2405.21015, 2024; ``price * hardware_replacement_per_year
+       / HOURS_PER_YEAR * training_chip_hours`` in epoch-research/
+       training-cost-trends, ``cost_estimation.py``.
+
+    Examples
+    --------
+    A $30,000 accelerator for 1,000 hours:
+
+    >>> round(amortised_hardware_cost_usd(30_000.0, 1_000.0), 2)
+    1103.98
+    """
+    require_nonnegative("hardware_value_usd", hardware_value_usd)
+    require_nonnegative("accelerator_hours", accelerator_hours)
+    require_nonnegative("depreciation_ooms_per_year", depreciation_ooms_per_year)
+    rate_per_year = depreciation_ooms_per_year * math.log(10.0)
+    return hardware_value_usd * accelerator_hours * rate_per_year / HOURS_PER_YEAR
