@@ -1383,14 +1383,8 @@ class Catalog:
         cloud_region: str | None = None,
     ) -> SourcedValue:
         """Grid intensity with year and source (see :func:`grid_intensity`)."""
-        return _grid_sourced(
-            _grid_row(
-                self._cached("grid_intensity"),
-                country_iso2=country_iso2,
-                subdivision_code=subdivision_code,
-                provider=provider,
-                cloud_region=cloud_region,
-            )
+        return _grid_sourced_lookup(
+            self, country_iso2, subdivision_code, provider, cloud_region
         )
 
     def electricity_price(
@@ -1401,14 +1395,7 @@ class Catalog:
         sector: str = "commercial",
     ) -> SourcedValue:
         """Electricity price with years and source (see :func:`electricity_price`)."""
-        return _electricity_sourced(
-            _electricity_row(
-                self._cached("electricity_prices"),
-                country_iso2=country_iso2,
-                subdivision_code=subdivision_code,
-                sector=sector,
-            )
-        )
+        return _electricity_sourced_lookup(self, country_iso2, subdivision_code, sector)
 
     def places(self, *, sector: str = "commercial") -> pd.DataFrame:
         """Places with both a tariff and a grid intensity (see :func:`places`)."""
@@ -1456,6 +1443,43 @@ def _grid_lookup(
         subdivision_code=subdivision_code,
         provider=provider,
         cloud_region=cloud_region,
+    )
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _grid_sourced_lookup(
+    catalog: Catalog,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    provider: str | None,
+    cloud_region: str | None,
+) -> SourcedValue:
+    return _grid_sourced(
+        _grid_row(
+            catalog._cached("grid_intensity"),
+            country_iso2=country_iso2,
+            subdivision_code=subdivision_code,
+            provider=provider,
+            cloud_region=cloud_region,
+        )
+    )
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
+def _electricity_sourced_lookup(
+    catalog: Catalog,
+    country_iso2: str | None,
+    subdivision_code: str | None,
+    sector: str,
+) -> SourcedValue:
+    # Ranking the sector's rows sorts the whole table: worth keeping.
+    return _electricity_sourced(
+        _electricity_row(
+            catalog._cached("electricity_prices"),
+            country_iso2=country_iso2,
+            subdivision_code=subdivision_code,
+            sector=sector,
+        )
     )
 
 

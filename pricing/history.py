@@ -24,6 +24,7 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import cast
@@ -132,20 +133,58 @@ def _cpi_source_dates() -> list[str]:
     return [row["source_date"] for row in csv.DictReader(text.splitlines())]
 
 
-def _date_row(
-    name: str, part: str, cells: Iterable[str], today: dt.date, max_age_days: int
-) -> dict[str, object]:
+@dataclass(frozen=True)
+class _DatedPart:
+    """Source dates of one catalog (or one provider's rows), parsed once."""
+
+    name: str
+    part: str
+    rows: int
+    dated_rows: int
+    newest: dt.date | None
+    oldest: dt.date | None
+
+
+def _dated_part(name: str, part: str, cells: Iterable[str]) -> _DatedPart:
     cells = list(cells)
-    dates = [date for date in map(parse_source_date, cells) if date is not None]
-    newest = max(dates) if dates else None
-    age = (today - newest).days if newest is not None else None
+    parsed = {cell: parse_source_date(cell) for cell in set(cells)}
+    dates = [date for date in parsed.values() if date is not None]
+    dated = sum(parsed[cell] is not None for cell in cells)
+    return _DatedPart(
+        name=name,
+        part=part,
+        rows=len(cells),
+        dated_rows=dated,
+        newest=max(dates) if dates else None,
+        oldest=min(dates) if dates else None,
+    )
+
+
+@lru_cache(maxsize=32)
+def _dated_parts(catalog: Catalog) -> tuple[_DatedPart, ...]:
+    """Every catalog's parsed dates, kept per catalog content (bounded)."""
+    parts: list[_DatedPart] = []
+    for name in CATALOG_NAMES:
+        frame = catalog.frame(name)
+        if name == "cloud_prices":
+            for provider, group in frame.groupby("provider", sort=True):
+                cells = group["source_date"].astype(str)
+                parts.append(_dated_part(name, str(provider), cells))
+        else:
+            parts.append(_dated_part(name, "", frame["source_date"].astype(str)))
+    parts.append(_dated_part("us_cpi", "", _cpi_source_dates()))
+    return tuple(parts)
+
+
+def _date_row(part: _DatedPart, today: dt.date, max_age_days: int) -> dict[str, object]:
+    age = (today - part.newest).days if part.newest is not None else None
     return {
-        "catalog": name,
-        "part": part,
-        "rows": len(cells),
-        "dated_rows": len(dates),
-        "newest_source_date": newest,
-        "oldest_source_date": min(dates) if dates else None,
+        "catalog": part.name,
+        "part": part.part,
+        "rows": part.rows,
+        "dated_rows": part.dated_rows,
+        "newest_source_date": part.newest,
+        "oldest_source_date": part.oldest,
         "age_days": age,
         "stale": age is None or age > max_age_days,
     }
@@ -188,19 +227,7 @@ def catalog_dates(
     """
     catalog = catalog or Catalog()
     today = today or dt.date.today()
-    records: list[dict[str, object]] = []
-    for name in CATALOG_NAMES:
-        frame = catalog.frame(name)
-        if name == "cloud_prices":
-            for provider, group in frame.groupby("provider", sort=True):
-                cells = group["source_date"].astype(str)
-                records.append(
-                    _date_row(name, str(provider), cells, today, max_age_days)
-                )
-        else:
-            cells = frame["source_date"].astype(str)
-            records.append(_date_row(name, "", cells, today, max_age_days))
-    records.append(_date_row("us_cpi", "", _cpi_source_dates(), today, max_age_days))
+    records = [_date_row(part, today, max_age_days) for part in _dated_parts(catalog)]
     return pd.DataFrame.from_records(records, columns=list(_DATE_COLUMNS))
 
 

@@ -88,7 +88,9 @@ def test_an_overlay_row_dated_today_makes_its_catalog_fresh():
     text.write("campus,university,,1.4,2026,true,,,\n")  # source_date: today
     mine = Catalog().with_overlay("pue", text.getvalue(), label="pue.csv")
     today = dt.date.today()
+    shipped = catalog_dates(Catalog(), today=today).set_index("catalog")
     dates = catalog_dates(mine, today=today).set_index("catalog")
+    assert shipped.loc["pue", "newest_source_date"] != today  # cache keyed by content
     assert dates.loc["pue", "newest_source_date"] == today
     assert not dates.loc["pue", "stale"]
     assert len(frame) + 1 == dates.loc["pue", "rows"]
