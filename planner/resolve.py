@@ -963,7 +963,9 @@ def synthetic_demand(
     return DemandProfile(levels=levels, hours=np.ones(levels.shape[-1]))
 
 
-def scenario_demand(scenario: Scenario) -> DemandProfile:
+def scenario_demand(
+    scenario: Scenario, *, sample: Literal["tiled", "weighted"] = "tiled"
+) -> DemandProfile:
     """Hourly demand of the scenario for each running year.
 
     From the synthetic shape, or from a job log / generated workload: then the
@@ -975,11 +977,19 @@ def scenario_demand(scenario: Scenario) -> DemandProfile:
     ----------
     scenario : Scenario
         Its demand (annual hours, growth, shape or log) and horizon.
+    sample : {"tiled", "weighted"}, default "tiled"
+        How a log shorter than a year stands for it: "tiled" repeats it to
+        8,760 hours (a partial last repeat included); "weighted" keeps its hours
+        as snapshots, each weighted 8760 / (its length) hours (PyPSA's snapshot
+        weightings), so a 168-hour week stands for 52.14 such weeks exactly. A
+        synthetic year is the same either way.
 
     Returns
     -------
     DemandProfile
-        Levels of shape (years, 8760), unit hours, and the jobs when known.
+        Levels of shape (years, points), the hours of each point, and the jobs
+        when known: 8,760 unit hours, or the log's hours (at most a year's)
+        with their weights.
 
     Raises
     ------
@@ -1009,6 +1019,10 @@ def scenario_demand(scenario: Scenario) -> DemandProfile:
         shape = demand.shape_from_hourly(hourly)
     except ValueError as error:
         raise ResolutionError([f"demand.joblog: {error}"]) from None
+    hours = np.ones(shape.size)
+    if sample == "weighted" and hourly.size < shape.size:
+        shape = hourly / hourly.mean()
+        hours = np.full(hourly.size, HOURS_PER_YEAR / hourly.size)
     first_year = spec.reference_hours_per_year
     if first_year is None:
         first_year = float(hourly.mean()) * HOURS_PER_YEAR * throughput
@@ -1017,7 +1031,7 @@ def scenario_demand(scenario: Scenario) -> DemandProfile:
     )
     return DemandProfile(
         levels=demand.hourly_demand(annual, shape),
-        hours=np.ones(shape.size),
+        hours=hours,
         jobs=log.jobs,
         logged_throughput=throughput,
     )

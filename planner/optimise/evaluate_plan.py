@@ -21,10 +21,15 @@ from planner.costing import SERVE_ON_TIE_USD_PER_REFERENCE_HOUR, counts_in_view
 from planner.optimise import limits
 from planner.optimise.build import InfeasiblePlanError
 from planner.optimise.extract import FleetPlan
-from planner.optimise.inputs import DemandCurve, OptimiseInputs, optimise_inputs
+from planner.optimise.inputs import (
+    DemandCurve,
+    OptimiseInputs,
+    exact_curve,
+    optimise_inputs,
+)
 from planner.optimise.limits import Decisions
 from planner.optimise.options import OptimiseOptions
-from planner.resolve import resolve
+from planner.resolve import ResolvedScenario, resolve
 from planner.scenario import Scenario
 from planner.tco.ledger import Ledger
 from pricing.catalog import Catalog
@@ -311,10 +316,8 @@ def evaluate_plan(
     inputs = optimise_inputs(resolved, plan.options)
     decisions = decisions_of(inputs, plan)
     if hourly:
-        levels = np.asarray(resolved.demand.levels)
-        curve = DemandCurve.of(
-            -np.sort(-levels, axis=1), np.ones(levels.shape[1]), exact=True
-        )
+        profile = inputs.resolved.demand
+        curve = exact_curve(np.asarray(profile.levels), np.asarray(profile.hours))
         work = merit_order(inputs, decisions, curve)
     else:
         work = {}
@@ -362,6 +365,7 @@ def brute_force_plan(
     *,
     max_combinations: int = BRUTE_FORCE_MAX_COMBINATIONS,
     catalog: Catalog | None = None,
+    resolved: ResolvedScenario | None = None,
 ) -> BruteForceResult:
     """Cheapest plan by exhaustive enumeration: an oracle independent of the MILP.
 
@@ -382,6 +386,8 @@ def brute_force_plan(
         Refuse larger enumerations. [-]
     catalog : pricing.catalog.Catalog, optional
         The catalog with overlays.
+    resolved : ResolvedScenario, optional
+        A prior resolution of the scenario (its demand profile is used as is).
 
     Returns
     -------
@@ -395,7 +401,9 @@ def brute_force_plan(
     InfeasiblePlanError
         If no combination is feasible.
     """
-    inputs = optimise_inputs(resolve(scenario, catalog), options)
+    if resolved is None:
+        resolved = resolve(scenario, catalog)
+    inputs = optimise_inputs(resolved, options)
     opts = inputs.options
     if opts.carbon_cap_co2e_kg_per_year is not None or opts.min_onprem_share:
         msg = (

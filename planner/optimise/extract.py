@@ -77,6 +77,14 @@ class FleetPlan:
     solution: FloatArray
     notes: tuple[str, ...] = ()
     pareto: pd.DataFrame | None = None
+    block_error_bound_usd: float | None = None
+    """With load-duration blocks (an approximation), how far the plan can be
+    from the exact optimum: its decisions dispatched hour by hour in merit order
+    cost this much more than the block objective, and the exact optimum lies
+    between the two (None on the exact curve). [USD]"""
+    capex_view: str = "cash_flow"
+    """How capex is counted: ``cash_flow`` (price when bought, resale at the
+    horizon) or ``annuity`` (capital recovery payments while in service)."""
 
     def as_json(self) -> dict[str, object]:
         """Return the plan as JSON-ready data (the CLI's ``--format json``).
@@ -88,7 +96,8 @@ class FleetPlan:
             ``objective_usd``, ``co2e_kg``, ``mip_gap``, ``options_considered``,
             ``purchases``, ``commitments``, ``served``, ``deferred``,
             ``unserved_reference_hours``, ``costs_by_year``, ``binding``,
-            ``pareto``, ``summary`` and ``notes``.
+            ``pareto``, ``block_error_bound_usd``, ``capex_view``, ``summary``
+            and ``notes``.
         """
         unserved = self.served[self.served["source"] == "unserved"]
         return {
@@ -108,6 +117,8 @@ class FleetPlan:
             "costs_by_year": records(self.costs_by_year),
             "binding": records(self.binding),
             "pareto": [] if self.pareto is None else records(self.pareto),
+            "block_error_bound_usd": self.block_error_bound_usd,
+            "capex_view": self.capex_view,
             "summary": self.summary,
             "notes": list(self.notes),
         }
@@ -409,8 +420,55 @@ def extract(problem: Problem, result: optimize.OptimizeResult) -> FleetPlan:
         options_considered=inputs.options_considered(),
         solution=x,
         notes=inputs.notes,
+        capex_view=final.options.capex_view,
     )
+    if not inputs.curve.exact:
+        plan = dataclasses.replace(
+            plan, block_error_bound_usd=block_error_bound_usd(final, plan)
+        )
     return dataclasses.replace(plan, summary=summary(final, plan))
+
+
+def block_error_bound_usd(problem: Problem, plan: FleetPlan) -> float:
+    """How far a plan made on load-duration blocks can be from the exact optimum.
+
+    A block's mean overstates what a capacity serves in its hours (``min(mean
+    D, K) >= mean min(D, K)``), so the block problem is a relaxation of the
+    exact one and its objective a lower bound on the exact optimum; the plan's
+    decisions dispatched against every hour in merit order
+    (:func:`planner.optimise.evaluate_plan.merit_order`, the exact dispatch of
+    fixed capacities) cost an upper bound. The exact optimum lies between the
+    two, and the plan is within their difference of it. With a CO2e cap or an
+    on-premises share floor, merit order ignores them: the figure is then the
+    cost difference only.
+
+    Parameters
+    ----------
+    problem : Problem
+        The block problem that was solved.
+    plan : FleetPlan
+        Its plan.
+
+    Returns
+    -------
+    float
+        Hourly cost of the plan less its block objective (at least 0). [USD]
+    """
+    from planner.optimise.evaluate_plan import (
+        _evaluation,
+        decisions_of,
+        merit_order,
+        plan_ledger,
+    )
+    from planner.optimise.inputs import exact_curve
+
+    inputs = problem.inputs
+    profile = inputs.resolved.demand
+    curve = exact_curve(np.asarray(profile.levels), np.asarray(profile.hours))
+    decisions = decisions_of(inputs, plan)
+    work = merit_order(inputs, decisions, curve)
+    hourly = _evaluation(inputs, plan_ledger(inputs, decisions, work), 0.0)
+    return max(0.0, hourly.objective_usd - plan.objective_usd)
 
 
 def purchases_frame(problem: Problem, x: FloatArray) -> pd.DataFrame:
@@ -585,8 +643,21 @@ def summary(problem: Problem, plan: FleetPlan) -> str:
     elif plan.mip_gap > 1e-9:
         parts.append(f"Optimal within a relative gap of {plan.mip_gap:.2%}.")
     if not problem.inputs.curve.exact:
+        bound = plan.block_error_bound_usd
+        within = (
+            f": within {_money(bound)} of the exact optimum (the plan dispatched "
+            "hour by hour, against the block objective)"
+            if bound is not None
+            else ""
+        )
         parts.append(
             f"Demand in {problem.inputs.curve.levels.shape[1]} load-duration blocks "
-            "a year (an approximation)."
+            f"a year (an approximation{within})."
+        )
+    if plan.capex_view == "annuity":
+        parts.append(
+            "Capex counted as annuities (capital recovery factor of the discount "
+            "rate and each server's lifetime) while in service, not as cash when "
+            "bought less resale."
         )
     return " ".join(parts)

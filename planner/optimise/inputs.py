@@ -28,8 +28,10 @@ from planner.resolve import (
     ResolvedServer,
     owned_ops,
     resolve_server,
+    scenario_demand,
 )
 from planner.scenario import OnPremStrategy
+from pricing.finance import capital_recovery_factor
 from pricing.units import HOURS_PER_YEAR, WATTS_PER_KILOWATT
 
 FloatArray = npt.NDArray[np.float64]
@@ -248,6 +250,81 @@ def exact_curve(levels: FloatArray, hours: FloatArray) -> DemandCurve:
     return DemandCurve.of(sorted_levels, hours[order[0]], exact=True)
 
 
+CAPEX_CATEGORY = "capex"
+"""The cost category of a server's purchase (:mod:`planner.costing`)."""
+
+RESALE_CATEGORY = "salvage"
+"""The cost category of a server's resale (:mod:`planner.costing`)."""
+
+
+def annuity_flows(
+    flows: UnitFlows, bought: int, lifetime_years: int, rate: float
+) -> UnitFlows:
+    r"""A server vintage's flows with its capex as an annuity while in service.
+
+    Every lump paid at purchase for the hardware (the ``capex`` line and the F&A
+    charged on it) becomes a level payment of the capital recovery factor times
+    the lump [1]_ at the end of each running year of the server's life inside
+    the horizon, ``t = b + 1 .. min(b + L, N)``; the resale line is dropped.
+    This is how capacity-expansion models (PyPSA, GenX) count investment: no
+    annuity runs past the horizon, and a server whose life ends inside it costs
+    the same present value at the annuity's rate as the lump.
+
+    Parameters
+    ----------
+    flows : planner.costing.UnitFlows
+        The vintage's cash-flow view (:func:`planner.costing.server_vintage_flows`).
+    bought : int
+        Purchase time ``b``. [years]
+    lifetime_years : int
+        Service life ``L``. [years]
+    rate : float
+        Annuity rate (real). [1/year]
+
+    Returns
+    -------
+    planner.costing.UnitFlows
+        The same lines, capex and its F&A as annuities, no resale.
+
+    Notes
+    -----
+    .. math:: A = \mathrm{CRF}(r, L)\, C, \qquad
+              \mathrm{CRF}(r, L) = \frac{r}{1 - (1 + r)^{-L}}
+
+    References
+    ----------
+    .. [1] E. L. Grant, W. G. Ireson, and R. S. Leavenworth, *Principles of
+       Engineering Economy*, 8th ed. New York: Wiley, 1990, ch. 4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planner.costing import Line, UnitFlows
+    >>> zero = np.zeros(4)
+    >>> lump = Line("capex", "project", np.array([100.0, 0, 0, 0]), zero, zero)
+    >>> out = annuity_flows(UnitFlows((lump,)), 0, 3, 0.0)
+    >>> out.lines[0].cost_usd.round(6).tolist()
+    [0.0, 33.333333, 33.333333, 33.333333]
+    """
+    width = flows.lines[0].cost_usd.size if flows.lines else 1
+    horizon = width - 1
+    factor = float(np.asarray(capital_recovery_factor(rate, float(lifetime_years))))
+    paid = np.zeros(width)
+    paid[bought + 1 : min(bought + lifetime_years, horizon) + 1] = factor
+    lines = []
+    for line in flows.lines:
+        if line.category == RESALE_CATEGORY:
+            continue
+        if CAPEX_CATEGORY in (line.category, line.base):
+            lump = float(line.cost_usd[bought])
+            cost = line.cost_usd.copy()
+            cost[bought] -= lump
+            lines.append(replace(line, cost_usd=cost + lump * paid))
+        else:
+            lines.append(line)
+    return replace(flows, lines=tuple(lines))
+
+
 def _owned(resolved: ResolvedScenario) -> list[ResolvedOwnedStrategy]:
     return [s for s in resolved.strategies if isinstance(s, ResolvedOwnedStrategy)]
 
@@ -268,11 +345,13 @@ def _spec_option(
     name: str,
     purchase_years: tuple[int, ...],
     template: ResolvedOwnedStrategy | None = None,
+    annuity_rate: float | None = None,
 ) -> SpecOption:
     """A spec priced with its scenario strategy's settings.
 
     Quote included; else the first owned strategy's operating settings on the
-    catalog's server.
+    catalog's server. With ``annuity_rate``, capex is counted as annuities
+    (:func:`annuity_flows`).
     """
     owned = _owned(resolved) if template is None else [template]
     match = next((s for s in owned if s.server.server == name), None)
@@ -290,6 +369,11 @@ def _spec_option(
         )
         for year in purchase_years
     }
+    if annuity_rate is not None:
+        vintages = {
+            year: annuity_flows(flows, year, ops.lifetime_years, annuity_rate)
+            for year, flows in vintages.items()
+        }
     return SpecOption(
         name=name,
         server=server,
@@ -413,6 +497,16 @@ def optimise_inputs(
     options = options or OptimiseOptions()
     n = resolved.horizon_years
     notes: list[str] = []
+    if options.demand_sample == "weighted":
+        resolved = replace(
+            resolved, demand=scenario_demand(resolved.scenario, sample="weighted")
+        )
+        points = resolved.demand.hours.size
+        if points < HOURS_PER_YEAR:
+            notes.append(
+                f"demand: the log's {points} hours weighted "
+                f"{HOURS_PER_YEAR / points:.4g} h each stand for the year"
+            )
     purchase_years = options.purchase_years
     if purchase_years is None:
         purchase_years = tuple(range(n))
@@ -440,9 +534,20 @@ def optimise_inputs(
     specs = []
     problems: list[str] = []
     every = options.server_specs == "all"
+    annuity_rate = None
+    if options.capex_view == "annuity":
+        annuity_rate = (
+            options.annuity_rate
+            if options.annuity_rate is not None
+            else resolved.scenario.real_discount_rate
+        )
+        notes.append(
+            f"capex counted as annuities at {annuity_rate:.2%} over each server's "
+            "lifetime, paid while in service inside the horizon (no resale)"
+        )
     for name in names:
         try:
-            specs.append(_spec_option(resolved, name, years, template))
+            specs.append(_spec_option(resolved, name, years, template, annuity_rate))
         except ResolutionError as error:
             if every:  # 'all' offers what can be priced and says what it left out
                 notes.append(f"server {name} left out: {'; '.join(error.problems)}")

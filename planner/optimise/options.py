@@ -69,6 +69,27 @@ class OptimiseOptions(Frozen):
         "curve; a number: an approximation by that many load-duration blocks "
         "(the peak hour and equal blocks), its error bound printed. [-]",
     )
+    demand_sample: Literal["tiled", "weighted"] = Field(
+        "tiled",
+        description="How a demand log shorter than a year stands for it: "
+        "'tiled' repeats it to 8,760 hours (the engine's year); 'weighted' keeps "
+        "its hours as snapshots weighted 8760 / its length each (a 168-hour week "
+        "counts 52.14 times), exactly. [-]",
+    )
+    capex_view: Literal["cash_flow", "annuity"] = Field(
+        "cash_flow",
+        description="How server capex counts: 'cash_flow' (the engine's: price "
+        "and F&A on it when bought, resale at retirement or the horizon) or "
+        "'annuity' (as capacity-expansion models annualise it: the capital "
+        "recovery factor of annuity_rate and the server's lifetime times its "
+        "capex, paid each year in service inside the horizon, no resale). [-]",
+    )
+    annuity_rate: Fraction | None = Field(
+        None,
+        description="Rate of the capex annuity; default the scenario's real "
+        "discount rate (then a server serving its whole life inside the horizon "
+        "costs the same present value either way). [1/year]",
+    )
     allow_delay: bool = Field(
         True,
         description="Let work wait for spare owned or committed hours later in "

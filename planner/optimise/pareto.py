@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, sparse
 
@@ -13,11 +19,27 @@ from planner.optimise.build import (
     build_problem,
 )
 from planner.optimise.options import OptimiseOptions
-from planner.optimise.solve import Extra, rounded, solve_generated
+from planner.optimise.solve import Extra, Generated, rounded, solve_generated
 from planner.resolve import ResolvedScenario
 from planner.scenario import Scenario, replace
 from pricing.catalog import Catalog
 from pricing.units import KILOGRAMS_PER_TONNE
+
+FloatArray = npt.NDArray[np.float64]
+
+DEFAULT_WORKERS = 2
+"""Processes a sweep uses unless told (never more than one per core). Measured
+on the reference machine (two virtual cores shared with other work), 10-point
+department sweep: 9.5-9.9 s in one process, 5.2-9.2 s in two; in one earlier
+run two were slower (10.1-11.3 s), when two HiGHS solves side by side each took
+2.4 times as long as alone. ``benchmarks/bench_optimise.py`` prints both. [-]"""
+
+MAX_WORKERS = 8
+"""Most processes one sweep forks. [-]"""
+
+MIN_CAPS_PER_WORKER = 3
+"""Fewest caps worth a forked process (its start and a cold first cap cost about
+one solve). [-]"""
 
 MAX_PARETO_POINTS = 50
 """Most points of one frontier: each is a MILP of up to a second on the 10-year
@@ -40,6 +62,7 @@ def pareto_frontier(
     *,
     catalog: Catalog | None = None,
     resolved: ResolvedScenario | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Cost against CO2e: an epsilon-constraint sweep with implied carbon prices.
 
@@ -67,6 +90,10 @@ def pareto_frontier(
         The catalog with overlays.
     resolved : ResolvedScenario, optional
         A prior resolution of the scenario.
+    workers : int, optional
+        Processes to solve the caps in (default :data:`DEFAULT_WORKERS`; see
+        :func:`parallel_workers`). Every point is
+        solved to the same optimum whatever the number.
 
     Returns
     -------
@@ -107,62 +134,61 @@ def pareto_frontier(
         catalog=catalog,
         resolved=resolved,
     )
-    cheapest, problem = solve_generated(problem)
-    if cheapest.status == 2:
-        raise InfeasiblePlanError(diagnose_infeasibility(problem))
-    if cheapest.x is None:
-        msg = f"cheapest plan failed: {cheapest.message}"
-        raise RuntimeError(msg)
     emissions = sum(
         problem.co2e_flows.values(),
         sparse.csr_array((problem.inputs.years + 1, problem.c.size)),
     )
     co2_row = np.asarray(emissions.sum(axis=0)).ravel() / KG_PER_SOLVER_UNIT
-    cleanest, problem = solve_generated(problem, Extra(c=co2_row))
+    # One model for the whole sweep: rows "objective" and "CO2e" whose bounds
+    # each point sets (the cap; the proven bounds on its cost).
+    sweep = Generated(
+        problem,
+        Extra(
+            rows=sparse.csr_array(np.vstack([problem.c, co2_row])),
+            rows_lb=np.full(2, -np.inf),
+            rows_ub=np.full(2, np.inf),
+        ),
+    )
+    cheapest = sweep.solve()
+    if cheapest.status == 2:
+        raise InfeasiblePlanError(diagnose_infeasibility(sweep.problem))
+    if cheapest.x is None:
+        msg = f"cheapest plan failed: {cheapest.message}"
+        raise RuntimeError(msg)
+    cleanest, found = solve_generated(sweep.problem, Extra(c=co2_row))
     if cleanest.x is None:
         msg = f"least-CO2e plan failed: {cleanest.message}"
         raise RuntimeError(msg)
-    x = rounded(problem, np.asarray(cheapest.x, dtype=float))
-    gap = float(getattr(cheapest, "mip_gap", 0.0) or 0.0)
+    sweep.include(found)
+    x = rounded(found, np.asarray(cheapest.x, dtype=float))
+    clean_x = rounded(found, np.asarray(cleanest.x, dtype=float))
     high = float(co2_row @ x)
-    clean_x = rounded(problem, np.asarray(cleanest.x, dtype=float))
     low = min(high, float(co2_row @ clean_x))
-    cap_row = sparse.csr_array(co2_row[None, :])
-    lower_bound = _dual_bound(cheapest, -np.inf)
-    # The cleanest plan meets every cap, so no point costs more than it does.
-    upper_bound = float(problem.c @ clean_x) * (1 + 1e-9) + 1e-9
+    caps = np.linspace(high, low, points)
+    first = _Point(
+        x=x,
+        gap=float(getattr(cheapest, "mip_gap", 0.0) or 0.0),
+        solved=False,
+        price=_price(sweep, caps[0])[0],
+    )
+    chain = _Chain(
+        lower_bound=_dual_bound(cheapest, -np.inf),
+        # The cleanest plan meets every cap: no point costs more, and it is a
+        # feasible start for every point's branch-and-cut.
+        upper_bound=float(found.c @ clean_x) * (1 + 1e-9) + 1e-9,
+        start=clean_x,
+    )
+    rest = _solve_caps(sweep, chain, x, caps[1:], co2_row, workers)
     rows = []
-    for cap in np.linspace(high, low, points):
-        # A hair of room keeps the cleanest point feasible after rounding.
-        room = cap + 1e-7 * max(1.0, abs(cap))
-        extra = Extra(
-            rows=cap_row, rows_lb=np.array([-np.inf]), rows_ub=np.array([room])
-        )
-        solved = float(co2_row @ x) > room
-        if solved:
-            bounded = Extra(
-                rows=sparse.csr_array(np.vstack([problem.c, co2_row])),
-                rows_lb=np.array([lower_bound, -np.inf]),
-                rows_ub=np.array([upper_bound, room]),
-            )
-            result, problem = solve_generated(problem, bounded)
-            if result.x is None:
-                where = f"{cap * KG_PER_SOLVER_UNIT:,.0f} kg"
-                msg = f"Pareto point at {where}: {result.message}"
-                raise RuntimeError(msg)
-            x = rounded(problem, np.asarray(result.x, dtype=float))
-            gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
-            lower_bound = _dual_bound(result, lower_bound)
-        lp, _ = solve_generated(problem, extra, relax=True)
-        price = max(0.0, -float(lp["d_ub"][-1])) if lp.status == 0 else float("nan")
+    for cap, point in zip(caps, [first, *rest], strict=True):
         rows.append(
             {
                 "co2e_cap_kg": float(cap * KG_PER_SOLVER_UNIT),
-                "co2e_kg": float(co2_row @ x * KG_PER_SOLVER_UNIT),
-                "npv_usd": float(problem.c @ x) * USD_PER_SOLVER_UNIT,
-                "carbon_price_usd_per_t": price * USD_PER_SOLVER_UNIT,
-                "mip_gap": gap,
-                "solved": solved,
+                "co2e_kg": float(co2_row @ point.x * KG_PER_SOLVER_UNIT),
+                "npv_usd": float(problem.c @ point.x) * USD_PER_SOLVER_UNIT,
+                "carbon_price_usd_per_t": point.price * USD_PER_SOLVER_UNIT,
+                "mip_gap": point.gap,
+                "solved": point.solved,
             }
         )
     frame = pd.DataFrame(rows)
@@ -171,3 +197,142 @@ def pareto_frontier(
     slope = (saved / cut_t).where(cut_t < -1e-9, other=np.nan)
     frame.insert(4, "frontier_slope_usd_per_t", slope)
     return frame
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One solved (or bypassed) point of the frontier."""
+
+    x: FloatArray
+    gap: float
+    solved: bool
+    price: float
+    """Dual of the cap in the LP relaxation. [k$/t]"""
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """What a run of consecutive caps starts from."""
+
+    lower_bound: float
+    """Proven lower bound on the cost of the first cap's plan. [k$]"""
+    upper_bound: float
+    """Cost of the cleanest plan, which meets every cap. [k$]"""
+    start: FloatArray
+    """A plan feasible for every cap (the cleanest), as a MIP start."""
+
+
+def _room(cap: float) -> float:
+    # A hair of room keeps the cleanest point feasible after rounding.
+    return cap + 1e-7 * max(1.0, abs(cap))
+
+
+def _price(sweep: Generated, cap: float) -> tuple[float, optimize.OptimizeResult]:
+    """Implied carbon price at a cap (minus the cap row's LP dual), and the LP."""
+    sweep.set_extra_bounds(np.full(2, -np.inf), np.array([np.inf, _room(cap)]))
+    lp = sweep.solve(relax=True)
+    price = max(0.0, -float(lp["d_ub"][-1])) if lp.status == 0 else float("nan")
+    return price, lp
+
+
+def _chain(
+    sweep: Generated,
+    chain: _Chain,
+    x: FloatArray | None,
+    caps: FloatArray,
+    co2_row: FloatArray,
+) -> list[_Point]:
+    """Consecutive caps, each from the last: bypass, bounds, kept cuts, warm LP.
+
+    ``x`` is the plan of the cap before the first (None: unknown, solve it).
+    """
+    lower_bound = chain.lower_bound
+    out: list[_Point] = []
+    for cap in caps:
+        room = _room(float(cap))
+        solved = x is None or float(co2_row @ x) > room
+        gap = out[-1].gap if out else 0.0
+        # The LP first: its price, and the tangents binding at its optimum,
+        # which the integer plan near it mostly needs too.
+        price, lp = _price(sweep, cap)
+        if solved:
+            sweep.promote_binding(lp)
+            sweep.set_extra_bounds(
+                np.array([lower_bound, -np.inf]), np.array([chain.upper_bound, room])
+            )
+            result = sweep.solve(start=chain.start)
+            if result.x is None:
+                where = f"{cap * KG_PER_SOLVER_UNIT:,.0f} kg"
+                msg = f"Pareto point at {where}: {result.message}"
+                raise RuntimeError(msg)
+            x = rounded(sweep.problem, np.asarray(result.x, dtype=float))
+            gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
+            lower_bound = _dual_bound(result, lower_bound)
+        assert x is not None
+        out.append(_Point(x=x, gap=gap, solved=solved, price=price))
+    return out
+
+
+_SWEEP: dict[str, tuple[Generated, _Chain, FloatArray, FloatArray]] = {}
+"""The sweep a forked worker continues (set just before forking)."""
+
+
+def parallel_workers(workers: int | None, caps: int) -> int:
+    """Processes to solve ``caps`` Pareto points in (1: in this process).
+
+    Forked processes only: they inherit the built problem instead of pickling
+    it (spawned ones would import and price everything again, about a second
+    each), and only from a single-threaded process, where forking is safe.
+    ``None`` takes :data:`DEFAULT_WORKERS`; never more than one per core, nor
+    fewer than :data:`MIN_CAPS_PER_WORKER` caps per worker.
+    """
+    if workers is None:
+        workers = DEFAULT_WORKERS
+    workers = min(workers, MAX_WORKERS, os.cpu_count() or 1)
+    workers = min(workers, caps // MIN_CAPS_PER_WORKER)
+    if workers > 1 and (
+        "fork" not in multiprocessing.get_all_start_methods()
+        or threading.active_count() > 1
+    ):
+        workers = 1
+    return max(1, min(workers, caps))
+
+
+def _worker(index_caps: tuple[int, FloatArray]) -> list[_Point]:
+    index, caps = index_caps
+    sweep, chain, x, co2_row = _SWEEP["sweep"]
+    fresh = Generated(sweep.problem, sweep.extra, lp_rows=frozenset(sweep.lp_rows))
+    return _chain(fresh, chain, x if index == 0 else None, caps, co2_row)
+
+
+def _solve_caps(
+    sweep: Generated,
+    chain: _Chain,
+    x: FloatArray,
+    caps: FloatArray,
+    co2_row: FloatArray,
+    workers: int | None,
+) -> list[_Point]:
+    """The caps after the cheapest, in order, in one or several processes.
+
+    With several, process ``k`` of ``n`` takes caps ``k, k + n, ...``: each
+    still runs from looser to tighter caps, so a plan that meets its next cap is
+    optimal for it and a point's dual bound bounds the next; a process after
+    the first starts without a plan (it solves its first cap) and from the
+    cheapest plan's bound.
+    """
+    count = parallel_workers(workers, caps.size)
+    if count == 1:
+        return _chain(sweep, chain, x, caps, co2_row)
+    _SWEEP["sweep"] = (sweep, chain, x, co2_row)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(count) as pool:
+            shares = [caps[index::count] for index in range(count)]
+            parts = pool.map(_worker, list(enumerate(shares)))
+    finally:
+        _SWEEP.clear()
+    out: list[_Point] = []
+    for position in range(caps.size):
+        out.append(parts[position % count][position // count])
+    return out

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import optimize, sparse
 
 from planner.optimise.build import Cut, Problem, cut_rows, sparse_from
+from planner.optimise.highs import Session
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -184,87 +185,70 @@ def _model(
     )
 
 
-def milp(
-    c: FloatArray,
-    a: sparse.csr_array,
-    row_lb: FloatArray,
-    row_ub: FloatArray,
-    var_lb: FloatArray,
-    var_ub: FloatArray,
-    integrality: IntArray,
-    *,
-    time_limit_s: float,
-    mip_rel_gap: float,
-) -> optimize.OptimizeResult:
-    """One ``scipy.optimize.milp`` (HiGHS branch-and-cut) call."""
-    constraints = [optimize.LinearConstraint(a, row_lb, row_ub)] if a.shape[0] else []
-    return optimize.milp(
-        c,
-        integrality=integrality,
-        bounds=optimize.Bounds(var_lb, var_ub),
-        constraints=constraints,
-        options={
-            "time_limit": time_limit_s,
-            "mip_rel_gap": mip_rel_gap,
-            "presolve": True,
-            "disp": False,
-        },
-    )
+def _extra_rows(extra: Extra) -> int:
+    return 0 if extra.rows is None else int(extra.rows.shape[0])
 
 
-def linprog(
-    c: FloatArray,
-    a: sparse.csr_array,
-    row_lb: FloatArray,
-    row_ub: FloatArray,
-    var_lb: FloatArray,
-    var_ub: FloatArray,
-) -> optimize.OptimizeResult:
-    """The LP with ``d_ub`` and ``d_lb``: d(objective)/d(row bound) per row.
+def _extra_cols(extra: Extra) -> int:
+    return 0 if extra.slack is None else int(extra.slack.shape[1])
 
-    ``milp`` returns no duals (docs/methods.md §2.1), so relaxations are solved with
-    ``linprog(method="highs")``, whose ``ineqlin.marginals`` are the
-    sensitivities of the optimum to the right-hand sides.
+
+class Generated:
+    """A problem solved in kept HiGHS sessions, its generated cuts carried along.
+
+    One LP session and one MIP session (:class:`planner.optimise.highs.Session`)
+    hold the problem with the extra rows and columns of a solve. Each cut a
+    solution violates is added to the problem and to the session that found it
+    (the LP session takes every cut, to keep its duals in the problem's row
+    order); later solves (a re-solve after cuts, the next Pareto point) start
+    with them, and the LP restarts from its last basis. The MIP session is not
+    given the cuts of fractional LP solutions: they are many (every set of
+    sources a fractional plan overfills) and slowed branch-and-cut down more
+    than they tightened it (measured on the department example). Every plan is
+    checked against the exact curve, so a missing cut costs a re-solve, never
+    exactness.
+
+    Parameters
+    ----------
+    problem : Problem
+        The built problem (with any cuts generated before).
+    extra : Extra, optional
+        Rows and slack columns of this solve.
     """
-    upper = np.flatnonzero(np.isfinite(row_ub))
-    lower = np.flatnonzero(np.isfinite(row_lb))
-    a_ub = sparse.vstack([a[upper], -a[lower]], format="csr")
-    b_ub = np.concatenate([row_ub[upper], -row_lb[lower]])
-    bounds = [
-        (float(low), float(high)) for low, high in zip(var_lb, var_ub, strict=True)
-    ]
-    result: optimize.OptimizeResult = optimize.linprog(
-        c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs"
-    )
-    d_ub = np.zeros(a.shape[0])
-    d_lb = np.zeros(a.shape[0])
-    if result.status == 0:
-        marginals = np.asarray(result.ineqlin.marginals, dtype=float)
-        d_ub[upper] = marginals[: upper.size]
-        d_lb[lower] = -marginals[upper.size :]
-    result["d_ub"] = d_ub
-    result["d_lb"] = d_lb
-    return result
 
+    def __init__(
+        self,
+        problem: Problem,
+        extra: Extra | None = None,
+        *,
+        lp_rows: frozenset[int] = frozenset(),
+    ) -> None:
+        self.problem = problem
+        self.extra = extra or Extra()
+        self.lp_rows: set[int] = set(lp_rows)
+        """Problem rows of cuts found by LP solves (left out of MIP sessions)."""
+        self._sessions: dict[bool, tuple[Session, int]] = {}
+        """relax -> (session, its row of the first extra row)."""
+        self._pending: dict[bool, list[int]] = {True: [], False: []}
+        """relax -> problem rows the session still has to be given."""
 
-def solve_generated(
-    problem: Problem, extra: Extra | None = None, *, relax: bool = False
-) -> tuple[optimize.OptimizeResult, Problem]:
-    """Solve, adding violated capacity cuts and re-solving until none is violated.
-
-    Returns the last result and the problem with every generated cut.
-    """
-    extra = extra or Extra()
-    current = problem
-    n_vars = problem.c.size
-    options = problem.options
-    for _ in range(MAX_GENERATION_ROUNDS):
-        c, a, row_lb, row_ub, var_lb, var_ub, integrality = _model(current, extra)
-        if relax:
-            result = linprog(c, a, row_lb, row_ub, var_lb, var_ub)
-            x = result.x if result.status == 0 else None
-        else:
-            result = milp(
+    def _session(self, relax: bool) -> Session:
+        problem, extra = self.problem, self.extra
+        if relax not in self._sessions:
+            model = problem
+            if not relax and self.lp_rows and extra.slack is None:
+                keep = np.setdiff1d(
+                    np.arange(problem.A.shape[0]), np.fromiter(self.lp_rows, int)
+                )
+                model = dataclasses.replace(
+                    problem,
+                    A=problem.A[keep],
+                    row_lb=problem.row_lb[keep],
+                    row_ub=problem.row_ub[keep],
+                )
+            c, a, row_lb, row_ub, var_lb, var_ub, integrality = _model(model, extra)
+            options = problem.options
+            session = Session(
                 c,
                 a,
                 row_lb,
@@ -272,24 +256,172 @@ def solve_generated(
                 var_lb,
                 var_ub,
                 integrality,
+                relax=relax,
                 time_limit_s=options.time_limit_s,
                 mip_rel_gap=options.mip_rel_gap,
             )
-            x = result.x
-        if x is None:
-            return result, current
-        cuts = [
-            cut
-            for cut, _ in capacity_violations(
-                current, np.asarray(x[:n_vars], dtype=float)
+            self._sessions[relax] = (session, model.A.shape[0])
+            self._pending[relax] = []
+            return session
+        session, _ = self._sessions[relax]
+        pending = self._pending[relax]
+        if pending:
+            rows = problem.A[pending]
+            k = _extra_cols(extra)
+            if k:
+                rows = sparse.hstack(
+                    [rows, sparse.csr_array((len(pending), k))], format="csr"
+                )
+            session.add_rows(
+                sparse.csr_array(rows), problem.row_lb[pending], problem.row_ub[pending]
             )
-            if cut not in current.cuts
-        ]
-        if not cuts:
-            return result, current
-        current = with_cuts(current, list(dict.fromkeys(cuts)))
-    msg = "capacity cuts did not converge: the solver keeps violating them"
-    raise RuntimeError(msg)
+            self._pending[relax] = []
+        return session
+
+    def _session_rows(self) -> IntArray:
+        """LP session row of each canonical row (problem rows, then extra rows)."""
+        _, first = self._sessions[True]
+        total = self.problem.A.shape[0]
+        extra = _extra_rows(self.extra)
+        return np.concatenate(
+            [
+                np.arange(first),
+                np.arange(first + extra, total + extra),
+                np.arange(first, first + extra),
+            ]
+        ).astype(np.int64)
+
+    def set_extra_bounds(self, rows_lb: FloatArray, rows_ub: FloatArray) -> None:
+        """Change the bounds of the extra rows in every session."""
+        self.extra = dataclasses.replace(self.extra, rows_lb=rows_lb, rows_ub=rows_ub)
+        for session, first in self._sessions.values():
+            rows = np.arange(first, first + rows_lb.size, dtype=np.int64)
+            session.change_row_bounds(rows, rows_lb, rows_ub)
+
+    def include(self, problem: Problem) -> None:
+        """Adopt the cuts another solve of this problem generated.
+
+        ``problem`` is this one with rows appended (from
+        :func:`solve_generated`); every session is given the new rows.
+        """
+        first = self.problem.A.shape[0]
+        if problem.A.shape[0] < first:
+            msg = "include: the problem has fewer rows than the one it extends"
+            raise ValueError(msg)
+        self.problem = problem
+        rows = list(range(first, problem.A.shape[0]))
+        for relax in self._sessions:
+            self._pending[relax].extend(rows)
+
+    def promote_binding(self, lp: optimize.OptimizeResult) -> int:
+        """Give the MIP session the LP's cuts that bind at its optimum.
+
+        Parameters
+        ----------
+        lp : scipy.optimize.OptimizeResult
+            The last :meth:`solve` with ``relax=True`` (its ``d_ub``).
+
+        Returns
+        -------
+        int
+            Cuts promoted.
+        """
+        if lp.status != 0 or not self.lp_rows:
+            return 0
+        dual = np.asarray(lp["d_ub"][: self.problem.A.shape[0]])
+        rows = sorted(row for row in self.lp_rows if dual[row] != 0.0)
+        self.lp_rows.difference_update(rows)
+        if False in self._sessions:
+            self._pending[False].extend(rows)
+        return len(rows)
+
+    def _add_cuts(self, cuts: list[Cut], relax: bool) -> None:
+        first = self.problem.A.shape[0]
+        self.problem = with_cuts(self.problem, cuts)
+        rows = list(range(first, self.problem.A.shape[0]))
+        if relax:
+            self.lp_rows.update(rows)
+        if True in self._sessions:
+            self._pending[True].extend(rows)
+        if not relax and False in self._sessions:
+            self._pending[False].extend(rows)
+
+    def _generate(
+        self, relax: bool, start: FloatArray | None
+    ) -> optimize.OptimizeResult:
+        n_vars = self.problem.c.size
+        for _ in range(MAX_GENERATION_ROUNDS):
+            result = self._session(relax).run(start)
+            if result.x is None:
+                return result
+            current = self.problem
+            cuts = [
+                cut
+                for cut, _ in capacity_violations(
+                    current, np.asarray(result.x[:n_vars], dtype=float)
+                )
+                if cut not in current.cuts
+            ]
+            if not cuts:
+                return result
+            self._add_cuts(list(dict.fromkeys(cuts)), relax)
+        msg = "capacity cuts did not converge: the solver keeps violating them"
+        raise RuntimeError(msg)
+
+    def solve(
+        self, *, relax: bool = False, start: FloatArray | None = None
+    ) -> optimize.OptimizeResult:
+        """Solve, adding violated capacity cuts and re-solving until none is.
+
+        Parameters
+        ----------
+        relax : bool, default False
+            Solve the LP relaxation (the result then has ``d_ub`` and ``d_lb``,
+            d objective / d row bound, in the order problem rows then extra
+            rows).
+        start : numpy.ndarray, optional
+            A plan to start branch-and-cut from (a MIP start).
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+            The last solve's result.
+        """
+        result = self._generate(relax, start)
+        if relax:
+            rows = self.problem.A.shape[0] + _extra_rows(self.extra)
+            d_ub = np.zeros(rows)
+            d_lb = np.zeros(rows)
+            if result.status == 0:
+                dual = result["row_dual"][self._session_rows()]
+                row_lb, row_ub = self._bounds()
+                d_ub = np.where(np.isfinite(row_ub) & (dual < 0), dual, 0.0)
+                d_lb = np.where(np.isfinite(row_lb) & (dual > 0), dual, 0.0)
+            result["d_ub"] = d_ub
+            result["d_lb"] = d_lb
+        return result
+
+    def _bounds(self) -> tuple[FloatArray, FloatArray]:
+        lb, ub = self.problem.row_lb, self.problem.row_ub
+        if self.extra.rows is not None:
+            assert self.extra.rows_lb is not None
+            assert self.extra.rows_ub is not None
+            lb = np.concatenate([lb, self.extra.rows_lb])
+            ub = np.concatenate([ub, self.extra.rows_ub])
+        return lb, ub
+
+
+def solve_generated(
+    problem: Problem, extra: Extra | None = None, *, relax: bool = False
+) -> tuple[optimize.OptimizeResult, Problem]:
+    """Solve, adding violated capacity cuts and re-solving until none is violated.
+
+    Returns the last result and the problem with every generated cut (see
+    :class:`Generated`, which keeps its HiGHS sessions for further solves).
+    """
+    generated = Generated(problem, extra)
+    result = generated.solve(relax=relax)
+    return result, generated.problem
 
 
 def solve(problem: Problem) -> optimize.OptimizeResult:

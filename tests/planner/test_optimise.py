@@ -447,6 +447,19 @@ def test_pareto_frontier_is_monotone_with_non_negative_prices(grant):
     assert (slopes >= -1e-6).all()
 
 
+def test_pareto_in_two_processes_finds_the_same_frontier(grant):
+    # Each cap is solved to optimality, so splitting the caps over forked
+    # processes changes which plans are reused, never the costs.
+    options = opt.OptimiseOptions(allow_spot=True)
+    one = opt.pareto_frontier(grant, options, points=8, workers=1)
+    two = opt.pareto_frontier(grant, options, points=8, workers=2)
+    np.testing.assert_allclose(two["npv_usd"], one["npv_usd"], rtol=1e-9)
+    np.testing.assert_allclose(two["co2e_cap_kg"], one["co2e_cap_kg"], rtol=1e-12)
+    np.testing.assert_allclose(
+        two["carbon_price_usd_per_t"], one["carbon_price_usd_per_t"], rtol=1e-6
+    )
+
+
 def test_pareto_rejects_fewer_than_two_points_and_too_many(grant):
     with pytest.raises(ValueError, match="points"):
         opt.pareto_frontier(grant, points=1)
