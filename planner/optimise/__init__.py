@@ -4,8 +4,8 @@ The planner's real question is not "cloud or on-prem" but how much to own, of
 what, when to buy it, how much cloud capacity to commit and what to burst, under
 the limits a department has. This package answers it as a capacity-expansion
 problem in the style of PyPSA and GenX (docs/methods.md, "Fleet optimiser"),
-solved with ``scipy.optimize.milp`` (HiGHS), split as PyPSA and linopy split
-theirs:
+solved with HiGHS (through ``highspy``, :mod:`~planner.optimise.highs`), split
+as PyPSA and linopy split theirs:
 
 * :mod:`~planner.optimise.options` what may be chosen and the limits;
 * :mod:`~planner.optimise.inputs` every option priced once by
@@ -16,7 +16,8 @@ theirs:
   the exact load-duration curve; :mod:`~planner.optimise.extract` the validated
   plan; :mod:`~planner.optimise.diagnose` infeasibility in words;
   :mod:`~planner.optimise.pareto` the cost-CO2e frontier;
-  :mod:`~planner.optimise.evaluate_plan` re-evaluation and brute force.
+  :mod:`~planner.optimise.evaluate_plan` re-evaluation and brute force;
+  :mod:`~planner.optimise.hourly` the hour-by-hour reference model.
 
 Conventions (those of :mod:`planner.tco`): ``year`` is the engine's time index;
 purchases and commitments at ``t = year``; running costs of year ``k`` at
