@@ -799,4 +799,38 @@ def service_rates(service: ServiceCosts, *, horizon: int) -> dict[str, UnitFlows
                 )
             )
         out[kind] = UnitFlows(lines=tuple(lines))
+    out["unserved"] = UnitFlows(
+        lines=out["unserved"].lines + _unserved_emissions(service, horizon)
+    )
     return out
+
+
+def _unserved_emissions(service: ServiceCosts, horizon: int) -> tuple[Line, ...]:
+    """Energy and CO2e of a reference hour of unserved work, done elsewhere.
+
+    Equal service holds for emissions as for money: work a strategy leaves
+    unserved is priced as renting it and emits what that rented hour emits
+    (the reference offer's energy and embodied CO2e each year, as
+    :func:`cloud_work_rates` counts them), unless the scenario gives its own
+    figure. Otherwise a strategy could cut its CO2e by not doing the work.
+    """
+    running = running_mask(0, horizon, horizon)
+    given = service.unserved_co2e_kg_per_reference_hour
+    if given is not None:
+        return (
+            _line(
+                "unserved",
+                "provider",
+                horizon,
+                co2e_kg=running * given,
+                scope="operational",
+            ),
+        )
+    if service.reference_offer is None:
+        return ()
+    rented = cloud_work_rates(service.reference_offer, "on_demand", horizon=horizon)
+    return tuple(
+        replace(line, category="unserved")
+        for line in rented.lines
+        if line.payer == "provider"
+    )

@@ -64,6 +64,10 @@ EQUIPMENT_THRESHOLD_USD = 10_000.0
 from F&A: 2 CFR 200.1 as revised 2024-04-22, effective 2024-10-01 (was $5,000).
 [USD]"""
 
+INDUSTRY_PUE_FACILITY = "industry average (any data centre)"
+"""Row of the pue catalog used when no PUE is given and none is known for the
+provider (Uptime Institute 2024 global survey). [-]"""
+
 PUE_UNIVERSITY_MACHINE_ROOM = 1.5
 """PUE of a university machine room (docs/methods.md §7.1: default 1.5, range 1.2-2.0;
 Uptime Institute global average 1.56 in 2024). [-]"""

@@ -74,9 +74,6 @@ LUCCIONI_2023_UTILISATION = 0.85
 """Average utilisation of BLOOM's hardware over its life in Luccioni et al.
 (2023). [-]"""
 
-INDUSTRY_PUE_FACILITY = "industry average (any data centre)"
-"""Row of the pue catalog used when no PUE is given (Uptime 2024 survey)."""
-
 FALLBACK_TARIFF_COUNTRY = "US"
 """Country whose commercial tariff prices owned energy when no tariff and no
 country are given. [-]"""
@@ -323,10 +320,13 @@ def footprint(
 
     if pue is None:
         facility = catalog.frame("pue")
-        match = facility[facility["facility"] == INDUSTRY_PUE_FACILITY]
-        pue = catalog.pue(INDUSTRY_PUE_FACILITY)
+        match = facility[facility["facility"] == defaults.INDUSTRY_PUE_FACILITY]
+        pue = catalog.pue(defaults.INDUSTRY_PUE_FACILITY)
         assumptions.append(
-            (f"PUE {pue:g}", f"{INDUSTRY_PUE_FACILITY}: {_row_source(match.iloc[0])}")
+            (
+                f"PUE {pue:g}",
+                f"{defaults.INDUSTRY_PUE_FACILITY}: {_row_source(match.iloc[0])}",
+            )
         )
     else:
         assumptions.append((f"PUE {pue:g}", "given"))

@@ -143,6 +143,8 @@ class ResolvedOffer:
     """F&A rate on this offer's services. [-]"""
     sources: tuple[str, ...] = ()
     """Where each looked-up number comes from, for the assumptions list."""
+    warnings: tuple[str, ...] = ()
+    """What could not be looked up and what stands in for it."""
 
     def price_usd_per_accelerator_hour(self, horizon_years: int) -> FloatArray:
         """On-demand price of each running year. [USD/h]."""
@@ -299,6 +301,13 @@ class ServiceCosts:
     """Award view. [USD/reference accelerator-h]"""
     award_unserved_usd_per_reference_hour: float = 0.0
     """Award view. [USD/reference accelerator-h]"""
+    reference_offer: ResolvedOffer | None = None
+    """The offer whose on-demand hour the unserved work stands for: its energy
+    and CO2e are the unserved work's (equal service: the work is done
+    elsewhere). None when no offer of the reference accelerator exists."""
+    unserved_co2e_kg_per_reference_hour: float | None = None
+    """A scenario's own CO2e of unserved work, instead of the reference
+    offer's. [kg CO2e/reference accelerator-h]"""
 
 
 @dataclass(frozen=True)
@@ -547,6 +556,7 @@ def _resolve_offer(
     pue = strategy.pue
     count = strategy.accelerators_per_instance
     sources: list[str] = []
+    warnings: list[str] = []
     discounts: dict[int, float] = {}
     if strategy.instance_type is not None:
         provider, region = str(strategy.provider), str(strategy.region)
@@ -572,11 +582,29 @@ def _resolve_offer(
             if spot_instance is not None:
                 spot = _in_scenario_usd(spot_instance / count, offer, scenario)
         if grid is None:
-            grid = catalog.grid_intensity_co2e_g_per_kwh(
-                provider=provider, cloud_region=region
-            )
+            try:
+                grid = catalog.grid_intensity_co2e_g_per_kwh(
+                    provider=provider, cloud_region=region
+                )
+            except LookupError:
+                # A region the grid catalog does not place: say so, use the
+                # world average rather than refuse the offer.
+                grid = defaults.GRID_CO2E_G_PER_KWH_WORLD_2024
+                warnings.append(
+                    f"{strategy.name}: no grid intensity for {provider} {region} "
+                    f"in the catalog; the world average {grid:g} g CO2e/kWh (IEA "
+                    "Electricity 2025) is used; give grid_co2e_g_per_kwh"
+                )
         if pue is None:
-            pue = catalog.pue(provider)
+            try:
+                pue = catalog.pue(provider)
+            except LookupError:
+                pue = catalog.pue(defaults.INDUSTRY_PUE_FACILITY)
+                warnings.append(
+                    f"{strategy.name}: no PUE for {provider} in the catalog; the "
+                    f"{defaults.INDUSTRY_PUE_FACILITY} {pue:g} (Uptime Institute "
+                    "2024) is used; give pue"
+                )
         for term in (1, 3):
             if strategy.commitment_discount is not None:
                 discounts[term] = strategy.commitment_discount
@@ -656,6 +684,7 @@ def _resolve_offer(
         ),
         indirect_cost_rate=_indirect_rate(strategy, scenario),
         sources=tuple(sources),
+        warnings=tuple(warnings),
     )
 
 
@@ -1219,57 +1248,69 @@ def _service_costs(
             offers.append(item.offer)
         elif item.burst is not None:
             offers.append(item.burst.offer)
+    from_catalog = not offers
+    if from_catalog:
+        fallback = _catalog_cheapest_reference_offer(scenario, catalog)
+        if fallback is not None:
+            offers.append(fallback)
     if offers:
         per_hour = [
             o.on_demand_usd_per_accelerator_hour / o.relative_throughput for o in offers
         ]
-        cheapest = offers[int(np.argmin(per_hour))]
+        cheapest: ResolvedOffer | None = offers[int(np.argmin(per_hour))]
         default = min(per_hour)
         award = min(
             p * (1.0 + o.indirect_cost_rate)
             for p, o in zip(per_hour, offers, strict=True)
         )
+        label = cheapest.label if cheapest is not None else ""
+        whose = "the catalog's" if from_catalog else "the scenario's"
         source = (
-            f"the scenario's cheapest on-demand price per reference hour "
-            f"({cheapest.label}, ${default:.2f}; ${award:.2f} with F&A in the award "
-            "view): the cost of renting that work instead"
+            f"{whose} cheapest on-demand price per reference hour ({label}, "
+            f"${default:.2f}; ${award:.2f} with F&A in the award view): the cost "
+            "of renting that work instead; unserved work emits what that hour "
+            "emits"
         )
     else:
-        default, source = _catalog_cheapest_reference_hour(scenario, catalog)
-        rate = (
-            0.0
-            if scenario.institution.cloud_exempt_from_indirect
-            else scenario.institution.indirect_cost_rate
+        cheapest, default, award = None, 0.0, 0.0
+        source = (
+            "no cloud offer of the reference accelerator: work left is free and "
+            "emits nothing"
         )
-        award = default * (1.0 + rate)
     delay = rule.delay_usd_per_reference_hour
     unserved = rule.unserved_usd_per_reference_hour
-    basis = source if delay is None or unserved is None else "scenario"
+    co2e = rule.unserved_co2e_kg_per_reference_hour
+    basis = source if delay is None or unserved is None or co2e is None else "scenario"
     return ServiceCosts(
         delay_usd_per_reference_hour=default if delay is None else delay,
         unserved_usd_per_reference_hour=default if unserved is None else unserved,
         basis=basis,
         award_delay_usd_per_reference_hour=award if delay is None else delay,
         award_unserved_usd_per_reference_hour=award if unserved is None else unserved,
+        reference_offer=cheapest,
+        unserved_co2e_kg_per_reference_hour=co2e,
     )
 
 
-def _catalog_cheapest_reference_hour(
+def _catalog_cheapest_reference_offer(
     scenario: Scenario, catalog: Catalog
-) -> tuple[float, str]:
-    """Cheapest default on-demand offer of the reference accelerator's work."""
+) -> ResolvedOffer | None:
+    """Cheapest default on-demand catalog offer of the reference accelerator."""
     offers = catalog.default_cloud_offers()
     reference = scenario.demand.reference_accelerator
     same = offers[offers["accelerator_model"] == reference]
     if same.empty:
-        return 0.0, "no cloud offer of the reference accelerator: work left is free"
+        return None
     per_hour = same["on_demand_usd_per_hour"] / same["accelerator_count"]
     best = same.iloc[int(np.argmin(per_hour.to_numpy()))]
-    price = _in_scenario_usd(float(per_hour.min()), best, scenario)
     label = f"{best['provider']} {best['region']} {best['instance_type']}"
-    return price, (
-        f"the catalog's cheapest on-demand {reference} hour ({label}, ${price:.2f})"
+    offer = CloudStrategy(
+        name=label,
+        provider=str(best["provider"]),
+        region=str(best["region"]),
+        instance_type=str(best["instance_type"]),
     )
+    return resolve_offer(offer, scenario, catalog)
 
 
 def resolve(scenario: Scenario, catalog: Catalog | None = None) -> ResolvedScenario:
@@ -1333,6 +1374,7 @@ def _resolve(scenario: Scenario, catalog: Catalog) -> ResolvedScenario:
     assumptions.append(("cost of late or unserved work", service.basis))
     _, _, site_sources, warnings = site_values(scenario, catalog)
     assumptions.extend(site_sources)
+    warnings.extend(w for s in resolved_strategies for w in _offer_warnings(s))
     warnings.extend(_stale_catalogs(scenario, catalog))
     if any(cloud.price_change_per_year is None for cloud in _clouds(scenario)):
         trend = default_cloud_trend(catalog)
@@ -1393,6 +1435,12 @@ def _clouds(scenario: Scenario) -> list[CloudStrategy]:
         if isinstance(burst, CloudStrategy):
             found.append(burst)
     return found
+
+
+def _offer_warnings(strategy: ResolvedStrategy) -> tuple[str, ...]:
+    if isinstance(strategy, ResolvedCloudStrategy):
+        return strategy.offer.warnings
+    return strategy.burst.offer.warnings if strategy.burst is not None else ()
 
 
 def _sources(strategy: ResolvedStrategy) -> tuple[str, ...]:

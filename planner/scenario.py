@@ -736,6 +736,15 @@ class Service(Frozen):
         "default: the scenario's cheapest on-demand price per reference hour (the "
         "cost of buying that work elsewhere). [USD/reference accelerator-h]",
     )
+    unserved_co2e_kg_per_reference_hour: float | None = Field(
+        None,
+        ge=0.0,
+        le=100.0,
+        description="CO2e of a reference hour of work not done within its year "
+        "(it is done elsewhere: equal service); default: that hour on the offer "
+        "whose price is the default unserved cost, its energy and embodied CO2e "
+        "each year. [kg CO2e/reference accelerator-h]",
+    )
 
 
 class Scenario(Frozen):

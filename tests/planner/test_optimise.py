@@ -453,7 +453,10 @@ def test_pareto_in_two_processes_finds_the_same_frontier(grant):
     options = opt.OptimiseOptions(allow_spot=True)
     one = opt.pareto_frontier(grant, options, points=8, workers=1)
     two = opt.pareto_frontier(grant, options, points=8, workers=2)
-    np.testing.assert_allclose(two["npv_usd"], one["npv_usd"], rtol=1e-9)
+    # To HiGHS's tolerances: an integer may sit 1e-6 off a whole number and a
+    # cap be met to 1e-6 (mip_feasibility_tolerance), so two optimal solves
+    # from different cut sets agree to about 1e-6 of the cost.
+    np.testing.assert_allclose(two["npv_usd"], one["npv_usd"], rtol=1e-5)
     np.testing.assert_allclose(two["co2e_cap_kg"], one["co2e_cap_kg"], rtol=1e-12)
     np.testing.assert_allclose(
         two["carbon_price_usd_per_t"], one["carbon_price_usd_per_t"], rtol=1e-6

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import tco
+from planner import costing, tco
 from planner.resolve import resolve, resolve_server
 from planner.scenario import (
     load_preset,
@@ -175,6 +175,76 @@ def test_waiting_overflow_is_served_later_or_reported_unserved():
     assert summary.loc["own", "unserved_cost_usd"] == pytest.approx(
         5 * 8 * HOURS_PER_YEAR * 0.1 * price
     )
+
+
+def test_unserved_work_emits_what_renting_it_would():
+    # Equal service for CO2e as for money: the unserved hours carry the energy
+    # and CO2e of the reference offer's on-demand hour (cloud_work_rates), so a
+    # strategy cannot cut its footprint by leaving work undone.
+    over = screening_scenario(demand_hours=8 * HOURS_PER_YEAR * 1.1)
+    resolved = resolve(over)
+    evaluation = tco.evaluate(over)
+    table = evaluation.table
+    unserved_rows = table[
+        (table["strategy"] == "own") & (table["category"] == "unserved")
+    ]
+    hours = 5 * 8 * HOURS_PER_YEAR * 0.1
+    rented = costing.cloud_work_rates(
+        resolved.service.reference_offer, "on_demand", horizon=5
+    )
+    per_hour_kg = sum(line.co2e_kg for line in rented.lines if line.payer == "provider")
+    per_hour_kwh = sum(
+        line.energy_kwh for line in rented.lines if line.payer == "provider"
+    )
+    assert unserved_rows["co2e_kg"].sum() == pytest.approx(
+        hours / 5 * per_hour_kg.sum()
+    )
+    assert unserved_rows["energy_kwh"].sum() == pytest.approx(
+        hours / 5 * per_hour_kwh.sum()
+    )
+    assert unserved_rows["co2e_kg"].sum() > 0
+    # A scenario's own figure replaces it (here: the work is simply not done).
+    data = over.model_dump(mode="json")
+    data["service"] = {"unserved_co2e_kg_per_reference_hour": 0.0}
+    silent = tco.evaluate(scenario_from_dict(data)).table
+    rows = silent[(silent["strategy"] == "own") & (silent["category"] == "unserved")]
+    assert rows["co2e_kg"].sum() == 0.0
+    assert rows["cost_usd"].sum() == pytest.approx(unserved_rows["cost_usd"].sum())
+
+
+def test_an_offer_the_grid_and_pue_catalogs_do_not_place_is_warned_not_refused():
+    # A quoted offer (overlay) of a provider and region the PUE and grid
+    # catalogs do not know resolves at the world average grid and the
+    # industry-average PUE, and says so beside the answer.
+    header = (
+        "provider,region,instance_type,accelerator,accelerator_model,"
+        "accelerator_count,accelerator_memory_gb,vcpus,memory_gb,"
+        "on_demand_usd_per_hour,spot_usd_per_hour,currency_year,source,"
+        "source_date,quality_flag,notes"
+    )
+    row = (
+        "acme,moon-1,a100x8,A100-80GB,A100-80GB-SXM4,8,80,240,1800,20,,2026,"
+        "quote,2026-11,,"
+    )
+    mine = catalog.Catalog().with_overlay(
+        "cloud_prices", f"{header}\n{row}\n", label="acme.csv"
+    )
+    data = load_preset("grant").model_dump(mode="json")
+    data["strategies"] = [
+        {
+            "kind": "cloud",
+            "name": "Acme",
+            "provider": "acme",
+            "region": "moon-1",
+            "instance_type": "a100x8",
+        }
+    ]
+    resolved = resolve(scenario_from_dict(data), mine)
+    offer = resolved.strategy("Acme").offer
+    assert offer.grid_co2e_g_per_kwh[0] == pytest.approx(445.0)  # IEA world 2024
+    assert offer.pue == mine.pue("industry average (any data centre)")
+    assert any("no grid intensity for acme moon-1" in w for w in resolved.warnings)
+    assert any("no PUE for acme" in w for w in resolved.warnings)
 
 
 def test_zero_demand_gives_finite_costs_and_no_cloud_bill():
