@@ -118,7 +118,10 @@ def _cloud_trends(evaluation: Evaluation) -> list[float]:
     return [offer.offer.price_change_per_year for offer in evaluation.resolved.offers()]
 
 
-def _late_words(row: pd.Series) -> str:
+def _late_words(evaluation: Evaluation, name: str, view: View) -> str:
+    """What the strategy leaves late or undone, its cost in the view, and why."""
+    row = evaluation.summary.set_index("strategy").loc[name]
+    assert isinstance(row, pd.Series)
     delayed = float(row["delayed_reference_hours"])
     unserved = float(row["unserved_reference_hours"])
     if delayed <= 0.5 and unserved <= 0.5:
@@ -128,10 +131,29 @@ def _late_words(row: pd.Series) -> str:
         parts.append(f"delays {delayed:,.0f}")
     if unserved > 0.5:
         parts.append(f"leaves {unserved:,.0f} unserved")
-    cost = float(row["delay_cost_usd"]) + float(row["unserved_cost_usd"])
+    ledger = evaluation.results[name].ledger
+    discount = evaluation.resolved.discount
+    cost = sum(
+        float(ledger.category_cost_usd(kind, view=view)[0] @ discount)
+        for kind in ("delay", "unserved")
+    )
+    service = evaluation.scenario.service
+    priced = (
+        "at the scenario's cost of late and unserved work"
+        if service.delay_usd_per_reference_hour is not None
+        and service.unserved_usd_per_reference_hour is not None
+        else "priced as renting the work instead"
+    )
+    emitted = ""
+    if unserved > 0.5:
+        emitted = (
+            "; the unserved work's CO2e is the scenario's figure"
+            if service.unserved_co2e_kg_per_reference_hour is not None
+            else "; so is the CO2e of renting the unserved work"
+        )
     return (
         f" It {' and '.join(parts)} reference hours; that cost ({_money(cost)}, "
-        "priced as renting the work instead) is included."
+        f"{priced}) is included{emitted}."
     )
 
 
@@ -175,9 +197,7 @@ def recommend(
         f"{scenario.real_discount_rate:.1%} real, equal service"
     )
     sentence = f"{best} is cheapest ({basis}) at {_money(npv)}."
-    row = summary.loc[best]
-    assert isinstance(row, pd.Series)
-    sentence += _late_words(row)
+    sentence += _late_words(evaluation, best, view)
     runner = None
     runner_npv = margin = multiplier = None
     year = None

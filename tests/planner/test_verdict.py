@@ -15,7 +15,7 @@ import pytest
 
 from planner import breakeven, cli, report, tco, verdict
 from planner.quick import QuickCompare, quick_scenario
-from planner.scenario import load_preset, replace
+from planner.scenario import load_preset, replace, scenario_from_dict
 from planner.tco.budget import budget_table
 
 
@@ -51,6 +51,44 @@ def test_no_strategy_that_leaves_work_is_called_cheapest_without_saying_so():
                 assert "unserved" in rec.sentence
             if row["delayed_reference_hours"] > 0.5:
                 assert "delays" in rec.sentence
+
+
+@pytest.mark.parametrize("view", ["institution", "award"])
+def test_the_late_work_cost_in_the_sentence_is_the_views(department, view):
+    # The department's winner leaves work unserved; its cost differs by view
+    # (F&A on the rented equivalent in the award view) and the sentence prints
+    # the view's figure, with its CO2e counted as rented.
+    rec = verdict.recommend(department, view)
+    ledger = department.results[rec.strategy].ledger
+    cost = sum(
+        float(
+            ledger.category_cost_usd(kind, view=view)[0] @ department.resolved.discount
+        )
+        for kind in ("delay", "unserved")
+    )
+    assert cost > 0
+    assert verdict._money(cost) in rec.sentence
+    assert "priced as renting the work instead" in rec.sentence
+    assert "CO2e of renting the unserved work" in rec.sentence
+
+
+def test_the_late_work_sentence_names_the_scenarios_own_costs():
+    data = load_preset("department").model_dump(mode="json")
+    data["service"] = {
+        "delay_usd_per_reference_hour": 0.5,
+        "unserved_usd_per_reference_hour": 9.0,
+        "unserved_co2e_kg_per_reference_hour": 0.0,
+    }
+    evaluation = tco.evaluate(scenario_from_dict(data))
+    summary = evaluation.summary.set_index("strategy")
+    checked = 0
+    for rec in verdict.recommendations(evaluation).values():
+        if summary.loc[rec.strategy, "unserved_reference_hours"] > 0.5:
+            checked += 1
+            assert "the scenario's cost of late and unserved work" in rec.sentence
+            assert "the scenario's figure" in rec.sentence
+            assert "renting the work instead" not in rec.sentence
+    assert checked  # the winner still leaves work unserved at these costs
 
 
 def test_the_cloud_price_trend_is_disclosed_beside_the_verdict(department):
