@@ -1487,50 +1487,6 @@ def _electricity_sourced_lookup(
 def _pue_lookup(catalog: Catalog, facility: str, region: str | None) -> float:
     return _pue_in(catalog._cached("pue"), facility, region=region)
 
-    def grid_intensity(
-        self,
-        *,
-        country_iso2: str | None = None,
-        subdivision_code: str | None = None,
-        provider: str | None = None,
-        cloud_region: str | None = None,
-    ) -> SourcedValue:
-        """Grid intensity with year and source (see :func:`grid_intensity`)."""
-        return _grid_sourced(
-            _grid_row(
-                self._cached("grid_intensity"),
-                country_iso2=country_iso2,
-                subdivision_code=subdivision_code,
-                provider=provider,
-                cloud_region=cloud_region,
-            )
-        )
-
-    def electricity_price(
-        self,
-        *,
-        country_iso2: str | None = None,
-        subdivision_code: str | None = None,
-        sector: str = "commercial",
-    ) -> SourcedValue:
-        """Electricity price with years and source (see :func:`electricity_price`)."""
-        return _electricity_sourced(
-            _electricity_row(
-                self._cached("electricity_prices"),
-                country_iso2=country_iso2,
-                subdivision_code=subdivision_code,
-                sector=sector,
-            )
-        )
-
-    def places(self, *, sector: str = "commercial") -> pd.DataFrame:
-        """Places with both a tariff and a grid intensity (see :func:`places`)."""
-        return _places_in(
-            self._cached("grid_intensity"),
-            self._cached("electricity_prices"),
-            sector=sector,
-        )
-
 
 @lru_cache(maxsize=32)
 def _overlaid_frame(
