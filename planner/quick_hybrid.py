@@ -11,7 +11,11 @@ offer on demand, so every answer comes from the same engine.
 from __future__ import annotations
 
 from planner.quick import QuickCompare, quick_scenario
+from planner.safe_io import clip
 from planner.scenario import Scenario, scenario_from_dict
+
+MAX_NAME_CHARACTERS = 80
+"""Longest strategy name a scenario accepts. [characters]"""
 
 HYBRID_PREFIX = "Hybrid: "
 """Start of the hybrid strategy's name (the rest names the servers and offer)."""
@@ -23,7 +27,7 @@ def hybrid_name(scenario: Scenario) -> str | None:
     Examples
     --------
     >>> hybrid_name(quick_scenario_with_hybrid(QuickCompare()))
-    'Hybrid: buy 8xH100-SXM (sized), burst to aws p5.48xlarge on-demand'
+    'Hybrid: buy 8xH100-SXM (sized), burst on-demand'
     """
     for strategy in scenario.strategies:
         if strategy.kind == "hybrid":
@@ -69,14 +73,16 @@ def quick_scenario_with_hybrid(inputs: QuickCompare) -> Scenario:
         if s["kind"] == "cloud" and s["purchase"] == "on_demand"
     )
     servers = owned["servers"]
-    count = "sized" if servers == "auto" else f"{servers:g}x"
-    label = f"{inputs.provider} {inputs.instance_type} on-demand"
+    bought = (
+        f"buy {inputs.server} (sized)"
+        if servers == "auto"
+        else f"buy {servers:g}x {inputs.server}"
+    )
     hybrid = owned | {
         "kind": "hybrid",
-        "name": f"{HYBRID_PREFIX}buy {inputs.server} ({count}), burst to {label}"
-        if servers == "auto"
-        else f"{HYBRID_PREFIX}buy {count} {inputs.server}, burst to {label}",
-        "burst": on_demand | {"name": f"{label} (burst)"},
+        "name": clip(f"{HYBRID_PREFIX}{bought}, burst on-demand", MAX_NAME_CHARACTERS),
+        "burst": on_demand
+        | {"name": clip(f"{on_demand['name']} (burst)", MAX_NAME_CHARACTERS)},
         "overflow": "burst",
     }
     data["strategies"].append(hybrid)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.reference import strubell2019
+from ui import common
 
 
 @st.cache_data
@@ -34,14 +35,12 @@ def render() -> None:
     middle.metric(
         "Cloud on-demand (Table 4)",
         f"${hvc['cloud_on_demand_usd']:,.0f}",
-        f"{hvc['ratio_on_demand_to_hardware']:.2f}x hardware",
-        delta_color="off",
+        **common.cost_ratio_delta(hvc["ratio_on_demand_to_hardware"], "hardware"),
     )
     right.metric(
         "Cloud pre-emptible",
         f"${hvc['cloud_preemptible_usd']:,.0f}",
-        f"{hvc['ratio_preemptible_to_hardware']:.2f}x hardware",
-        delta_color="off",
+        **common.cost_ratio_delta(hvc["ratio_preemptible_to_hardware"], "hardware"),
     )
     st.subheader("Table 3: cost of training")
     st.dataframe(
@@ -62,9 +61,9 @@ def render() -> None:
         hide_index=True,
     )
     st.subheader("Table 4: the LISA R&D project")
-    st.dataframe(table4.round(2), hide_index=True)
+    common.show_table(table4.round(2))
     st.subheader("Table 1: CO2e of familiar consumption and of training")
-    st.dataframe(table1.round(0), hide_index=True)
+    common.show_table(table1.round(0))
     st.subheader("The same training runs at today's catalog prices")
     rates, today = _today()
     st.caption(

@@ -216,7 +216,7 @@ def test_the_optimiser_refuses_a_workbench_scenario_naming_a_file(opened):
     app = open_page("ui/workbench_page.py")
     upload_scenario(app, scenario_yaml(joblog={"path": "/etc/passwd"}))
     app.switch_page("ui/optimiser_page.py").run()
-    app.radio(key="opt_source").set_value("workbench scenario").run()
+    app.radio(key="opt_source").set_value("workbench").run()
     opened.clear()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
@@ -360,7 +360,7 @@ def test_the_optimiser_reports_a_scenario_that_cannot_be_resolved():
     assert not app.exception
     assert any("no-such-server" in as_text(e.value) for e in app.error)
     app.switch_page("ui/optimiser_page.py").run()
-    app.radio(key="opt_source").set_value("workbench scenario").run()
+    app.radio(key="opt_source").set_value("workbench").run()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
     shown = all_text(app)
