@@ -10,8 +10,11 @@ changing the work it describes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
+
+import numpy as np
+import pandas as pd
 
 from planner import defaults
 from pricing.catalog import Catalog
@@ -174,3 +177,62 @@ def quick_demand_from_log(summary: Mapping[str, object]) -> dict[str, float | st
         "demand_value": mean,
         "peak_to_mean": min(max(ratio, 1.0), MAX_PEAK_TO_MEAN),
     }
+
+
+def load_duration_table(curve: Sequence[float]) -> pd.DataFrame:
+    """A load-duration curve as a table for a chart: share of hours and level.
+
+    Parameters
+    ----------
+    curve : sequence of float
+        Busy GPUs of each hour, sorted from the busiest
+        (:func:`planner.joblog.load_duration_curve_gpus`). [GPUs]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``share_of_hours`` (the k-th busiest hour is at k / n) [0-1] and
+        ``busy_gpus`` [GPUs].
+
+    Examples
+    --------
+    >>> load_duration_table([4.0, 2.0]).to_dict("list")
+    {'share_of_hours': [0.5, 1.0], 'busy_gpus': [4.0, 2.0]}
+    """
+    values = np.asarray(curve, dtype=float)
+    shares = np.arange(1, len(values) + 1) / max(len(values), 1)
+    return pd.DataFrame({"share_of_hours": shares, "busy_gpus": values})
+
+
+WAIT_CURVE_POINTS = 12
+"""Cluster sizes a wait curve is simulated at (one queue simulation each). [-]"""
+
+
+def wait_curve_sizes(
+    largest_job_gpus: int, mean_busy_gpus: float, span: float
+) -> tuple[int, ...]:
+    """Cluster sizes for a wait curve: from the demand up to ``span`` times it.
+
+    Parameters
+    ----------
+    largest_job_gpus : int
+        GPUs of the largest job (a smaller cluster never runs it). [GPUs]
+    mean_busy_gpus : float
+        Mean busy GPUs of the log. [GPUs]
+    span : float
+        Largest size as a multiple of the mean. [-]
+
+    Returns
+    -------
+    tuple of int
+        About :data:`WAIT_CURVE_POINTS` evenly spaced sizes. [GPUs]
+
+    Examples
+    --------
+    >>> wait_curve_sizes(8, 58.1, 2.2)[:3], wait_curve_sizes(8, 58.1, 2.2)[-1]
+    ((58, 63, 68), 123)
+    """
+    low = max(int(largest_job_gpus), int(mean_busy_gpus))
+    high = max(low + 1, int(mean_busy_gpus * span))
+    step = max(1, (high - low) // WAIT_CURVE_POINTS)
+    return tuple(range(low, high + 1, step))

@@ -55,6 +55,7 @@ FIELD_LABELS = {
     "location": "Where the machine room is (ISO country or US state)",
     "depreciation": "Depreciation (accounting view only)",
     "provider": "Cloud provider",
+    "refresh": "Replace servers at end of life",
     "capex_change_per_year": "Real price change of refresh purchases [1/year]",
     "availability": "Usable share of installed capacity [0-1]",
     "name": "Name",

@@ -242,16 +242,19 @@ def table_config(frame: pd.DataFrame) -> dict[str, Any]:
         name = str(column)
         title = display.column_label(name)
         series = frame[column]
-        if display.is_money(name):
+        if display.is_money(name) and "_per_" in name and "year" not in name:
+            config[name] = st.column_config.NumberColumn(title, format="$%,.2f")
+        elif display.is_money(name):
             config[name] = money_column(title)
-        elif name in {"utilisation", "savings_share", "mip_gap"}:
+        elif name in {"utilisation", "mip_gap"} or "share" in name:
             config[name] = st.column_config.NumberColumn(title, format="percent")
         elif pd.api.types.is_bool_dtype(series):
             config[name] = st.column_config.CheckboxColumn(title)
         elif pd.api.types.is_integer_dtype(series) or name in {"calendar_year"}:
             config[name] = st.column_config.NumberColumn(title, format="%d")
         elif pd.api.types.is_float_dtype(series):
-            config[name] = number_column(title, 1 if name.endswith("_hours") else 0)
+            hours = name.endswith("_hours") and "reference" not in name
+            config[name] = number_column(title, 2 if hours else 0)
         else:
             config[name] = st.column_config.TextColumn(title)
     return config
@@ -267,6 +270,15 @@ def show_table(frame: pd.DataFrame, *, key: str | None = None, **kwargs: Any) ->
         key=key,
         width="stretch",
         **kwargs,
+    )
+
+
+def download(
+    where: Any, label: str, make: Callable[[], str], *, file_name: str, key: str
+) -> None:
+    """A download button whose file is made only when it is clicked (no rerun)."""
+    where.download_button(
+        label, data=make, file_name=file_name, key=key, on_click="ignore"
     )
 
 
@@ -304,11 +316,16 @@ def _fill_place(prefix: str) -> None:
         state[f"{prefix}_pue"] = float(found.pue.value)
 
 
+SOURCE_CAPTION_CHARACTERS = 120
+"""Characters of a value's source shown beside its field (the full source is in
+the page's sources). [characters]"""
+
+
 def _source_caption(value: Any, shown: float, digits: int) -> None:
     if value is None:
         return
     if shown == value.value:
-        st.caption(plain(clip(places.describe(value), 260)))
+        st.caption(plain(clip(places.describe(value), SOURCE_CAPTION_CHARACTERS)))
     else:
         st.caption(
             plain(
@@ -424,16 +441,20 @@ def cumulative_chart(
     """Cumulative present value of each strategy by calendar year, in one view."""
     data = _distinct(cumulative[["strategy", "calendar_year", "cumulative_pv_usd"]])
     lines = (
-        alt.Chart(data)
+        alt.Chart(data, height=360)
         .mark_line(point=True)
         .encode(
             x=alt.X("calendar_year:O", title="Year"),
             y=alt.Y(
                 "cumulative_pv_usd:Q",
-                title=f"Cumulative cost, present value, {view} view (USD)",
+                title="Cumulative cost, present value (USD)",
                 axis=alt.Axis(format="$,.3s"),
             ),
-            color=alt.Color("label:N", title=None, legend=alt.Legend(labelLimit=400)),
+            color=alt.Color(
+                "label:N",
+                title=f"{view.capitalize()} view",
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
+            ),
             tooltip=[
                 alt.Tooltip("strategy:N", title="Strategy"),
                 alt.Tooltip("calendar_year:O", title="Year"),
@@ -463,7 +484,7 @@ def carbon_chart(table: pd.DataFrame) -> alt.Chart:
         .transform_calculate(co2e_t="datum.co2e_kg / 1000")
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=400)),
+            y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=320)),
             x=alt.X("sum(co2e_t):Q", title="CO2e over the horizon (t)", stack="zero"),
             color=alt.Color("co2e_scope:N", title=None),
             tooltip=[

@@ -9,6 +9,7 @@ accelerator (busy on average, or GPU-hours a year), converted by the library;
 members are named and validated row by row before anything is computed.
 """
 
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -41,6 +42,11 @@ SOURCES = {
     "workbench": "The workbench scenario (its shared strategy)",
 }
 NO_BURST = "none"
+PANELS = {
+    "contributions": "Contributions year by year",
+    "rules": "Allocations by rule",
+    "coalitions": "Coalitions: best option and cost",
+}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -484,9 +490,42 @@ def _results(scenario: Scenario, name: str, own_name: str) -> None:
             help="Present value of the member's share; the change is its saving "
             "against going alone (green: it gains by pooling).",
         )
-    st.subheader("Contributions year by year")
-    _schedule_view(schedule, rule)
-    st.subheader("Allocations by rule")
+    panel = st.radio(
+        "Show",
+        list(PANELS),
+        format_func=PANELS.get,
+        horizontal=True,
+        key="pool_panel",
+        label_visibility="collapsed",
+    )
+    if panel == "contributions":
+        _schedule_view(schedule, rule)
+    elif panel == "rules":
+        _rules_chart(table)
+        common.show_table(
+            table.assign(rule=table["rule"].map(pooling.RULE_LABELS)),
+            key="pool_table",
+        )
+    else:
+        common.show_table(found["game"].plans, key="pool_plans")
+    left, right = st.columns(2)
+    common.download(
+        left,
+        "Allocations (CSV)",
+        partial(common.csv_download, table),
+        file_name="consortium_allocations.csv",
+        key="pool_download",
+    )
+    common.download(
+        right,
+        "Contribution schedule (CSV)",
+        partial(common.csv_download, schedule),
+        file_name="consortium_contributions.csv",
+        key="pool_download_schedule",
+    )
+
+
+def _rules_chart(table: pd.DataFrame) -> None:
     st.altair_chart(
         alt.Chart(table.assign(label=table["rule"].map(pooling.RULE_LABELS)))
         .mark_bar()
@@ -505,26 +544,6 @@ def _results(scenario: Scenario, name: str, own_name: str) -> None:
             ],
         ),
         width="stretch",
-    )
-    with st.expander("Coalitions: best option and cost"):
-        common.show_table(found["game"].plans, key="pool_plans")
-    with st.expander("All allocations"):
-        common.show_table(
-            table.assign(rule=table["rule"].map(pooling.RULE_LABELS)),
-            key="pool_table",
-        )
-    left, right = st.columns(2)
-    left.download_button(
-        "Allocations (CSV)",
-        common.csv_download(table),
-        file_name="consortium_allocations.csv",
-        key="pool_download",
-    )
-    right.download_button(
-        "Contribution schedule (CSV)",
-        common.csv_download(schedule),
-        file_name="consortium_contributions.csv",
-        key="pool_download_schedule",
     )
 
 

@@ -6,6 +6,7 @@ for the GPU model the log ran on), where it replaces the typed demand.
 """
 
 import hashlib
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -13,7 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from planner import display, joblog, queueing
-from planner.demand_units import quick_demand_from_log, reference_hours_per_year
+from planner.demand_units import (
+    load_duration_table,
+    quick_demand_from_log,
+    reference_hours_per_year,
+    wait_curve_sizes,
+)
 from planner.quick import QuickCompare
 from planner.scenario import Scenario
 from pricing import catalog
@@ -107,9 +113,10 @@ def render() -> None:
     _series(jobs)
     _waits(jobs, summary)
     digest = hashlib.sha256(str(summary.get("source")).encode()).hexdigest()[:8]
-    st.download_button(
+    common.download(
+        st,
         "Import report (JSON)",
-        pd.Series(summary).to_json(indent=2),
+        partial(pd.Series(summary).to_json, indent=2),
         file_name=f"demand_report_{digest}.json",
         key="demand_download",
     )
@@ -205,16 +212,15 @@ def _use_demand(summary: dict[str, object]) -> None:
             st.switch_page("ui/workbench_page.py")
 
 
-def _series(jobs: pd.DataFrame) -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _hourly(jobs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     hourly = joblog.hourly_concurrency_gpus(jobs)
     frame = hourly.rename("busy_gpus").rename_axis("hour").reset_index()
-    curve = joblog.load_duration_curve_gpus(hourly)
-    ldc = pd.DataFrame(
-        {
-            "share_of_hours": (pd.RangeIndex(len(curve)) + 1) / len(curve),
-            "busy_gpus": curve,
-        }
-    )
+    return frame, load_duration_table(joblog.load_duration_curve_gpus(hourly))
+
+
+def _series(jobs: pd.DataFrame) -> None:
+    frame, ldc = _hourly(jobs)
     series_tab, ldc_tab = st.tabs(["Busy GPUs by hour", "Load-duration curve"])
     series_tab.altair_chart(
         alt.Chart(frame)
@@ -241,11 +247,12 @@ def _series(jobs: pd.DataFrame) -> None:
     )
 
 
+@st.fragment
 def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
+    """The queue simulation: its own widgets rerun only this part of the page."""
     st.subheader("Waits against cluster size")
     biggest = int(jobs["gpus"].max()) if len(jobs) else 1
     mean = float(summary["mean_concurrency"])  # type: ignore[arg-type]
-    low = max(biggest, int(mean))
     left, right = st.columns(2)
     policy = left.radio(
         "Scheduler", ["fifo", "backfill"], horizontal=True, key="demand_policy"
@@ -253,9 +260,7 @@ def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
     span = right.slider(
         "Largest cluster, times the mean demand", 1.2, 4.0, 2.2, key="demand_span"
     )
-    high = max(low + 1, int(mean * span))
-    step = max(1, (high - low) // 12)
-    sizes = tuple(range(low, high + 1, step))
+    sizes = wait_curve_sizes(biggest, mean, float(span))
     try:
         curves = _curves(jobs, sizes, str(policy))
     except ValueError as error:
@@ -277,7 +282,11 @@ def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("gpus:Q", title="Cluster size (GPUs)"),
+            x=alt.X(
+                "gpus:Q",
+                title="Cluster size (GPUs)",
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
             y=alt.Y(
                 "wait_hours:Q",
                 title="Wait per job (hours, log scale)",

@@ -7,6 +7,7 @@ solver's steps shown as they run.
 """
 
 import json
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -290,9 +291,10 @@ def _draw_plan(result: dict[str, Any], frontier: dict[str, Any]) -> None:
             )
         else:
             st.write("Ask for frontier points above to draw the cost-CO2e frontier.")
-    st.download_button(
+    common.download(
+        st,
         "Plan (JSON)",
-        json.dumps(payload, indent=2, default=str),
+        partial(json.dumps, payload, indent=2, default=str),
         file_name="fleet_plan.json",
         key="opt_download",
     )

@@ -6,6 +6,7 @@ run, so the verdict, the metrics and every chart come from the inputs on screen
 (:mod:`ui.state`): kept across pages and in the address.
 """
 
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -26,8 +27,16 @@ from ui import common, state
 FIELDS = QuickCompare.model_fields
 PART = "quick"
 VIEW_LABELS = {
-    "institution": "Institution (economic cost to the university)",
+    "institution": "Institution (economic cost)",
     "award": f"Award (what the grant pays, with {display.INDIRECT})",
+}
+PANELS = {
+    "cost": "Cumulative cost",
+    "yearly": "Year by year",
+    "screening": "Screening curve",
+    "co2e": "CO2e",
+    "sources": "Sources",
+    "summary": "Table and downloads",
 }
 DEMAND_LABELS = {
     "busy_gpus": "busy GPUs (average)",
@@ -246,10 +255,12 @@ def render() -> None:
     left, right = st.columns([1, 3])
     with left:
         raw = _inputs(part, errors)
+    with right:
         view = st.radio(
-            "View of the tables and charts",
+            "Whose cost the tables and charts show",
             list(VIEW_LABELS),
             format_func=VIEW_LABELS.get,
+            horizontal=True,
             key=state.bind("quick_view", part.view),
             help=Scenario.model_fields["view"].description,
         )
@@ -301,46 +312,50 @@ def _draw_results(scenario: Scenario) -> None:
     found = results["found"]
     view = scenario.view
     _verdict(results, view)
-    columns = st.columns(5)
+    top = st.columns(3)
+    bottom = st.columns(3)
     price_note = "your quote" if _has_quote(scenario) else "catalog estimate"
-    columns[0].metric(
+    top[0].metric(
         f"Server price ({price_note})",
         common.money(results["server_price_usd"]),
         help=common.plain(clip("; ".join(results["server_sources"]), 900)) or None,
     )
-    columns[1].metric(
+    top[1].metric(
         "Servers" + (" (sized to the demand)" if results["sized"] else ""),
         f"{results['servers']:g}",
     )
-    columns[2].metric("Break-even utilisation", common.percent(found["utilisation"]))
-    columns[3].metric(
+    top[2].metric("Break-even utilisation", common.percent(found["utilisation"]))
+    bottom[0].metric(
         "Cloud premium at full use",
         "-" if found["cloud_premium"] is None else f"{found['cloud_premium']:.2f}x",
     )
-    columns[4].metric(
+    bottom[1].metric(
         "Utilisation of the servers", common.percent(found["scenario_utilisation"])
     )
-    st.caption(common.plain(found["explanation"]))
-    tabs = st.tabs(
-        [
-            "Cumulative cost",
-            "Year by year",
-            "Screening curve",
-            "CO2e",
-            "Sources",
-            "Summary and downloads",
-        ]
+    bottom[2].metric(
+        "Break-even year",
+        "never" if found["calendar_year"] is None else str(found["calendar_year"]),
     )
-    with tabs[0]:
+    st.caption(common.plain(found["explanation"]))
+    panel = st.radio(
+        "Show",
+        list(PANELS),
+        horizontal=True,
+        key="quick_panel",
+        format_func=PANELS.get,
+        label_visibility="collapsed",
+        help="One view at a time: each is drawn from the same evaluation.",
+    )
+    if panel == "cost":
         st.altair_chart(
             common.cumulative_chart(
                 results["cumulative"], found["calendar_year"], view
             ),
             width="stretch",
         )
-    with tabs[1]:
+    elif panel == "yearly":
         _yearly(results["yearly"], view)
-    with tabs[2]:
+    elif panel == "screening":
         st.altair_chart(
             _screening_chart(results["curves"], found["utilisation"]),
             width="stretch",
@@ -351,12 +366,16 @@ def _draw_results(scenario: Scenario) -> None:
             "wins at each utilisation; where the server line crosses on-demand is "
             "the break-even utilisation (before opex it is 1 / cloud premium)."
         )
-    with tabs[3]:
+    elif panel == "co2e":
         st.altair_chart(common.carbon_chart(results["table"]), width="stretch")
-    with tabs[4]:
+    elif panel == "sources":
         _sources(results)
-    with tabs[5]:
+    else:
         _summary_and_downloads(scenario, results)
+    st.caption(
+        "The address in your browser holds these inputs: bookmark it, or share it "
+        "and the link reopens this comparison."
+    )
 
 
 def _has_quote(scenario: Scenario) -> bool:
@@ -386,9 +405,10 @@ def _yearly(yearly: pd.DataFrame, view: str) -> None:
             },
         },
     )
-    st.download_button(
+    common.download(
+        st,
         "Year by year (CSV)",
-        common.csv_download(yearly),
+        partial(common.csv_download, yearly),
         file_name="quick_compare_yearly.csv",
         key="quick_download_yearly",
     )
@@ -438,15 +458,17 @@ def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
         },
     )
     left, middle, right = st.columns(3)
-    left.download_button(
+    common.download(
+        left,
         "Scenario (YAML)",
-        scenario_to_yaml(scenario),
+        partial(scenario_to_yaml, scenario),
         file_name="quick_compare.yaml",
         key="quick_download_yaml",
     )
-    middle.download_button(
+    common.download(
+        middle,
         "Summary (CSV)",
-        common.csv_download(summary),
+        partial(common.csv_download, summary),
         file_name="quick_compare_summary.csv",
         key="quick_download_csv",
     )
@@ -454,15 +476,11 @@ def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
         state.store("workbench", state.WorkbenchPart(scenario=scenario))
         state.forget_widgets("wb")
         st.switch_page("ui/workbench_page.py")
-    st.caption(
-        "The address in your browser holds these inputs: bookmark it, or share it "
-        "and the link reopens this comparison."
-    )
 
 
 def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Chart:
     lines = (
-        alt.Chart(curves)
+        alt.Chart(curves, height=360)
         .mark_line()
         .encode(
             x=alt.X(
@@ -475,7 +493,11 @@ def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Cha
                 title="Cost per reference accelerator-year (USD/year)",
                 axis=alt.Axis(format="$,.3s"),
             ),
-            color=alt.Color("option:N", title=None, legend=alt.Legend(labelLimit=400)),
+            color=alt.Color(
+                "option:N",
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
+            ),
         )
     )
     if utilisation is None:

@@ -6,13 +6,14 @@ the Optimiser plans and the Consortium may take.
 """
 
 import hashlib
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import breakeven, report, tco, verdict
+from planner import breakeven, display, report, tco, verdict
 from planner.safe_io import MAX_YAML_CHARACTERS
 from planner.scenario import (
     PRESETS,
@@ -153,12 +154,43 @@ def _sources() -> None:
         session["wb_log"] = None if log is None else log.getvalue()
 
 
+SUMMARY = (
+    "strategy",
+    "kind",
+    "npv_usd",
+    "institution_npv_usd",
+    "award_npv_usd",
+    "equivalent_annual_cost_usd",
+    "cost_per_reference_hour_usd",
+    "unserved_reference_hours",
+    "co2e_kg",
+)
+"""Summary columns shown (the download and the Markdown report carry them all)."""
+
+SECTIONS = {
+    "scenario": "Scenario",
+    "demand": "Demand",
+    "site": "Site",
+    "institution": "Institution",
+    "strategies": "Strategies",
+}
+"""Parts of the scenario, edited one at a time (the others keep their values)."""
+
+
 def _edit(
     data: dict[str, Any], place: str | None, errors: dict[str, str]
 ) -> tuple[dict[str, Any], str | None]:
     key = f"wb{st.session_state.setdefault('wb_version', 1)}"
     edited = dict(data)
-    with st.expander("Scenario", expanded=True):
+    section = st.radio(
+        "Edit",
+        list(SECTIONS),
+        format_func=SECTIONS.get,
+        horizontal=True,
+        key="wb_section",
+        help="One part of the scenario at a time; the others keep their values.",
+    )
+    if section == "scenario":
         top = forms.model_form(
             Scenario,
             data,
@@ -169,95 +201,110 @@ def _edit(
             columns=3,
         )
         edited |= {name: top[name] for name in TOP_LEVEL}
-    with st.expander("Demand"):
-        demand = dict(data["demand"])  # type: ignore[call-overload]
+    elif section == "demand":
         demand = forms.model_form(
-            Demand, demand, path="demand", key=key, errors=errors, skip=("shape",)
+            Demand,
+            dict(data["demand"]),
+            path="demand",
+            key=key,
+            errors=errors,
+            skip=("shape",),
         )
         demand["shape"] = forms.model_form(
             DemandShape,
-            dict(data["demand"]["shape"]),  # type: ignore[index]
+            dict(data["demand"]["shape"]),
             path="demand.shape",
             key=key,
             errors=errors,
             columns=3,
         )
         edited["demand"] = demand
-    with st.expander("Site"):
-        site = dict(data["site"])
-        columns = st.columns(2)
-        with columns[0]:
-            place, fields, pue = common.place_inputs(
-                f"{key}_site",
-                place=place,
-                location=site.get("location"),
-                electricity=site.get("electricity_usd_per_kwh"),
-                grid=site.get("grid_co2e_g_per_kwh"),
-                pue=float(site["pue"]),
-            )
-            common.error_below(
-                {k.removeprefix("site."): v for k, v in errors.items()},
-                "site",
-                "location",
-                "electricity_usd_per_kwh",
-                "grid_co2e_g_per_kwh",
-                "pue",
-            )
-        with columns[1]:
-            rest = forms.model_form(
-                Site,
-                site,
-                path="site",
-                key=key,
-                errors=errors,
-                skip=(
-                    "location",
-                    "electricity_usd_per_kwh",
-                    "grid_co2e_g_per_kwh",
-                    "pue",
-                ),
-                columns=1,
-            )
-        edited["site"] = rest | fields | {"pue": pue}
-    with st.expander("Institution"):
+    elif section == "site":
+        edited["site"], place = _site(dict(data["site"]), place, key, errors)
+    elif section == "institution":
         edited["institution"] = forms.model_form(
             Institution,
-            dict(data["institution"]),  # type: ignore[call-overload]
+            dict(data["institution"]),
             path="institution",
             key=key,
             errors=errors,
             columns=3,
         )
-    strategies = []
-    for index, strategy in enumerate(data["strategies"]):  # type: ignore[arg-type]
-        model = STRATEGY_MODELS[strategy["kind"]]
-        with st.expander(
-            common.plain(
-                f"Strategy {index + 1}: {strategy['name']} ({strategy['kind']})"
-            )
-        ):
-            kind_path = f"strategies.{index}.{strategy['kind']}"
-            values = forms.model_form(
-                model, strategy, path=kind_path, key=key, errors=errors, skip=("kind",)
-            )
-            for path, message in errors.items():
-                if path in (f"strategies.{index}", kind_path):
-                    common.show_error(f"{path}: {message}")
-            strategies.append(values)
-            st.button(
-                "Remove this strategy",
-                key=f"{key}|remove|{index}",
-                on_click=_remove_strategy,
-                args=(index,),
-                disabled=len(data["strategies"]) == 1,
-            )
-    edited["strategies"] = strategies
-    add_kind = st.selectbox("Add a strategy", ["", *TEMPLATES], key=f"{key}|add")
+    else:
+        edited["strategies"] = _strategies(data, key, errors)
+    return edited, place
+
+
+def _site(
+    site: dict[str, Any], place: str | None, key: str, errors: dict[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    left, right = st.columns(2)
+    with left:
+        place, fields, pue = common.place_inputs(
+            f"{key}_site",
+            place=place,
+            location=site.get("location"),
+            electricity=site.get("electricity_usd_per_kwh"),
+            grid=site.get("grid_co2e_g_per_kwh"),
+            pue=float(site["pue"]),
+        )
+        common.error_below(
+            {k.removeprefix("site."): v for k, v in errors.items()},
+            "site",
+            "location",
+            "electricity_usd_per_kwh",
+            "grid_co2e_g_per_kwh",
+            "pue",
+        )
+    with right:
+        rest = forms.model_form(
+            Site,
+            site,
+            path="site",
+            key=key,
+            errors=errors,
+            skip=("location", "electricity_usd_per_kwh", "grid_co2e_g_per_kwh", "pue"),
+            columns=1,
+        )
+    return rest | fields | {"pue": pue}, place
+
+
+def _strategies(
+    data: dict[str, Any], key: str, errors: dict[str, str]
+) -> list[dict[str, Any]]:
+    strategies = list(data["strategies"])
+    names = [f"{i + 1}: {s['name']} ({s['kind']})" for i, s in enumerate(strategies)]
+    left, right = st.columns([3, 1])
+    index = int(
+        left.selectbox(
+            "Strategy",
+            range(len(strategies)),
+            format_func=lambda i: names[i],
+            key=f"{key}|strategy",
+        )
+    )
+    strategy = strategies[index]
+    model = STRATEGY_MODELS[strategy["kind"]]
+    kind_path = f"strategies.{index}.{strategy['kind']}"
+    strategies[index] = forms.model_form(
+        model, strategy, path=kind_path, key=key, errors=errors, skip=("kind",)
+    )
+    for path, message in errors.items():
+        if path in (f"strategies.{index}", kind_path):
+            common.show_error(f"{common.label_of(path)}: {message}")
+    right.button(
+        "Remove this strategy",
+        key=f"{key}|remove|{index}",
+        on_click=_remove_strategy,
+        args=(index,),
+        disabled=len(strategies) == 1,
+    )
+    add_kind = right.selectbox("Add a strategy", ["", *TEMPLATES], key=f"{key}|add")
     if add_kind:
-        st.button(
+        right.button(
             "Add", key=f"{key}|add_button", on_click=_add_strategy, args=(add_kind,)
         )
-    return edited, place
+    return strategies
 
 
 def _remove_strategy(index: int) -> None:
@@ -303,9 +350,10 @@ def render() -> None:
         session["wb_errors"] = new_errors
         st.rerun()  # draw the messages beside their fields
     if scenario is None:
-        st.error(
-            f"{len(new_errors)} field(s) need attention (messages beside them); "
-            "results are for the last valid scenario."
+        fields = ", ".join(common.label_of(path) for path in new_errors)
+        common.show_error(
+            f"{len(new_errors)} field(s) need attention ({fields}; messages beside "
+            "them); results are for the last valid scenario."
         )
         scenario = part.scenario
     else:
@@ -340,11 +388,16 @@ def _results(scenario: Scenario) -> None:
             common.show_error(line)
         return
     _verdict(results["recommendations"], scenario.view)
-    common.show_table(results["summary"], key="wb_summary")
-    for item in results["found"]:
-        names = common.plain(f"{item['onprem']} vs {item['cloud']}")
-        st.markdown(f"- **{names}**: {common.plain(item['explanation'])}")
-    with st.expander("Sources of every default used"):
+    common.show_table(results["summary"], key="wb_summary", column_order=SUMMARY)
+    found = results["found"]
+    with st.expander(
+        f"Break-even of each owned strategy against each cloud offer "
+        f"({display.plural(len(found), 'pair')})"
+    ):
+        for item in found:
+            names = common.plain(f"{item['onprem']} vs {item['cloud']}")
+            st.markdown(f"- **{names}**: {common.plain(item['explanation'])}")
+    if st.toggle("Show the sources of every default used", key="wb_sources"):
         common.show_table(
             pd.DataFrame(results["assumptions"], columns=["what", "source"]),
             key="wb_assumptions",
@@ -357,28 +410,31 @@ def _results(scenario: Scenario) -> None:
         )
         for warning in results["warnings"]:
             st.warning(common.plain(warning))
-    text = scenario_to_yaml(scenario)
     left, middle, right = st.columns(3)
-    left.download_button(
+    common.download(
+        left,
         "Download scenario (YAML)",
-        text,
+        partial(scenario_to_yaml, scenario),
         file_name="scenario.yaml",
         key="wb_download",
     )
-    middle.download_button(
+    common.download(
+        middle,
         "Grant / budget justification (Markdown)",
-        results["markdown"],
+        partial(str, results["markdown"]),
         file_name="compute_justification.md",
         key="wb_download_md",
     )
-    middle.download_button(
+    common.download(
+        middle,
         "Yearly flows (CSV)",
-        common.csv_download(results["flows"]),
+        partial(common.csv_download, results["flows"]),
         file_name="flows.csv",
         key="wb_download_flows",
     )
     saved: list[str] = st.session_state.setdefault("wb_saved", [])
     if right.button("Keep for side-by-side comparison", key="wb_keep"):
+        text = scenario_to_yaml(scenario)
         if scenario.demand.joblog is not None:
             common.show_error(
                 "A scenario with a job log is not kept for comparison (its log is "

@@ -129,6 +129,7 @@ def test_quick_compare_is_the_default_page_and_matches_the_library():
 
 def test_quick_compare_includes_the_hybrid_and_the_server_price():
     app = open_page()
+    app.radio(key="quick_panel").set_value("summary").run()
     scenario, evaluation, _, _ = quick_expected()
     summary = frame(app, "strategy", "award_npv_usd")
     assert hybrid_name(scenario) in set(summary["strategy"])
@@ -211,6 +212,7 @@ def test_a_cloud_region_place_fills_its_pue():
 def test_quick_compare_year_by_year_table_is_in_the_chosen_view():
     app = open_page()
     app.radio(key="quick_view").set_value("award").run()
+    app.radio(key="quick_panel").set_value("yearly").run()
     assert not app.exception
     _, evaluation, _, recs = quick_expected(view="award")
     yearly = tco.yearly_table(evaluation)
@@ -222,6 +224,7 @@ def test_quick_compare_year_by_year_table_is_in_the_chosen_view():
 
 def test_quick_compare_sources_are_one_click_away():
     app = open_page()
+    app.radio(key="quick_panel").set_value("sources").run()
     _, evaluation, _, _ = quick_expected()
     shown = frame(app, "what", "source")
     expected = [what for what, _ in evaluation.resolved.assumptions]
@@ -342,11 +345,15 @@ def test_workbench_shows_the_library_summary_and_verdict_of_the_example():
 
 def test_workbench_labels_are_words():
     app = open_page("ui/workbench_page.py")
-    for kind in ("number_input", "text_input", "selectbox", "checkbox", "text_area"):
-        for widget in getattr(app, kind):
-            words = widget.label.split("[")[0].split("(")[0]
-            assert "_" not in words, widget.label
-    labels = [w.label for w in app.number_input]
+    labels = []
+    for section in ("scenario", "demand", "site", "institution", "strategies"):
+        app.radio(key="wb_section").set_value(section).run()
+        assert not app.exception
+        for kind in ("number_input", "text_input", "selectbox", "checkbox"):
+            for widget in getattr(app, kind):
+                words = widget.label.split("[")[0].split("(")[0]
+                assert "_" not in words, widget.label
+                labels.append(widget.label)
     assert any("overheads" in label for label in labels)
 
 
@@ -357,6 +364,7 @@ def test_workbench_edit_reaches_the_model_and_bad_value_is_shown_beside_it():
     scenario = replace(load_preset("department"), real_discount_rate=0.07)
     expected = tco.evaluate(scenario).summary["npv_usd"].round(0).tolist()
     assert frame(app, "strategy", "npv_usd")["npv_usd"].round(0).tolist() == (expected)
+    app.radio(key="wb_section").set_value("site").run()
     app.number_input(key="wb1_site_pue").set_value(0.7).run()
     messages = texts(app, "error")
     assert any("greater than or equal to 1" in m for m in messages)
@@ -366,6 +374,7 @@ def test_workbench_edit_reaches_the_model_and_bad_value_is_shown_beside_it():
 
 def test_workbench_place_selector_fills_the_site():
     app = open_page("ui/workbench_page.py")
+    app.radio(key="wb_section").set_value("site").run()
     assert app.selectbox(key="wb1_site_place").value == "US-MA"  # the example's
     app.selectbox(key="wb1_site_place").set_value("DE").run()
     assert not app.exception
@@ -398,6 +407,7 @@ def test_workbench_keeps_scenarios_side_by_side():
 def test_quick_compare_opens_in_the_workbench():
     app = open_page()
     app.number_input(key="quick_demand_value").set_value(20.0).run()
+    app.radio(key="quick_panel").set_value("summary").run()
     app.button(key="quick_to_workbench").click().run()
     assert not app.exception
     scenario, *_ = quick_expected(demand_value=20.0)
@@ -458,6 +468,8 @@ def test_use_this_demand_reaches_quick_compare_and_the_workbench():
     app.switch_page("ui/demand_page.py").run()
     app.button(key="demand_to_workbench").click().run()
     assert not app.exception
+    app.switch_page("ui/workbench_page.py").run()  # AppTest stays on the old page
+    app.radio(key="wb_section").set_value("demand").run()
     hours = reference_hours_per_year(
         summary["mean_concurrency"], "busy_gpus", "A100-80GB-SXM4"
     )
@@ -625,6 +637,7 @@ def test_the_consortium_can_take_the_workbench_scenario():
     assert metrics(app)["Astronomy"] == f"${shapley['Astronomy']:,.0f}"
     # The edit went back to the session's scenario: the workbench shows it.
     app.switch_page("ui/workbench_page.py").run()
+    app.radio(key="wb_section").set_value("institution").run()
     rates = [w.value for w in app.number_input if "overheads" in w.label]
     assert 0.3 in rates
 
@@ -641,3 +654,33 @@ def test_csv_downloads_round_money_to_the_cent():
     for column in ("npv_usd", "award_npv_usd"):
         assert (frame[column].round(2) == frame[column]).all()
     assert "99999999" not in text
+
+
+def test_workbench_sources_are_one_click_away():
+    app = open_page("ui/workbench_page.py")
+    app.toggle(key="wb_sources").set_value(True).run()
+    assert not app.exception
+    evaluation = tco.evaluate(load_preset("department"))
+    shown = frame(app, "what", "source")
+    assert list(shown["what"]) == [what for what, _ in evaluation.resolved.assumptions]
+
+
+def test_consortium_panels_show_every_rule_and_coalition():
+    app = open_page("ui/consortium_page.py")
+    app.radio(key="pool_panel").set_value("rules").run()
+    assert not app.exception
+    table, _ = consortium_expected(load_preset("consortium"))
+    shown = frame(app, "member", "rule", "allocation_usd")
+    assert len(shown) == len(table)
+    app.radio(key="pool_panel").set_value("coalitions").run()
+    plans = frame(app, "coalition", "option")
+    assert len(plans) == 2**3 - 1
+
+
+def test_quick_compare_labels_are_words():
+    app = open_page()
+    for kind in ("number_input", "selectbox", "radio", "checkbox"):
+        for widget in getattr(app, kind):
+            words = widget.label.split("[")[0].split("(")[0]
+            assert "_" not in words, widget.label
+    assert any("overheads" in w.label for w in app.number_input)
