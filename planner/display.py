@@ -163,6 +163,21 @@ COLUMN_LABELS = {
     "frontier_slope_usd_per_t": "Frontier slope (USD/t)",
     "mip_gap": "MIP gap (0-1)",
     "solved": "Own solve (else the previous plan met the cap)",
+    "hours": "Hours",
+    "hours_used": "Hours used",
+    "kwh_pue": "Energy with PUE (kWh)",
+    "co2e_lbs": "CO2e (lb)",
+    "printed_co2e_lbs": "CO2e printed in the paper (lb)",
+    "note": "Note",
+    "models": "Models trained",
+    "consumption": "Consumption",
+    "source": "Source",
+    "accelerator": "Accelerator",
+    "catalog_accelerator_model": "Catalog accelerator",
+    "on_demand_offer": "Cheapest on-demand offer",
+    "spot_offer": "Cheapest spot offer",
+    "model": "Model",
+    "hardware": "Hardware",
 }
 """Words for the columns of the engine's tables."""
 
@@ -171,6 +186,7 @@ _SUFFIXES = (
     ("_usd_per_kwh", " (USD/kWh)"),
     ("_usd_per_accelerator_hour", " (USD per accelerator-h)"),
     ("_usd_per_hour", " (USD/h)"),
+    ("_usd_per_chip_hour", " (USD per chip-h)"),
     ("_usd_per_t", " (USD/t)"),
     ("_usd_per_year", " (USD/year)"),
     ("_g_per_kwh", " (g/kWh)"),
@@ -180,6 +196,8 @@ _SUFFIXES = (
     ("_kwh", " (kWh)"),
     ("_kg", " (kg)"),
     ("_kw", " (kW)"),
+    ("_w", " (W)"),
+    ("_lbs", " (lb)"),
     ("_years", " (years)"),
 )
 

@@ -235,36 +235,90 @@ def number_column(title: str, digits: int = 0, help_text: str | None = None) -> 
     return st.column_config.NumberColumn(title, format=f"%,.{digits}f", help=help_text)
 
 
+_FORMATS = {
+    "money": ("$%,.0f", "${:,.0f}"),
+    "rate": ("$%,.2f", "${:,.2f}"),
+    "percent": ("percent", "{:.1%}"),
+    "int": ("%,d", "{:,.0f}"),
+    "year": ("%d", "{:.0f}"),
+    "float0": ("%,.0f", "{:,.0f}"),
+    "float2": ("%,.2f", "{:,.2f}"),
+}
+"""Number formats by kind: for a table column, and as text for a cell."""
+
+EMPTY = ""
+"""What an empty number cell shows: nothing (never "None")."""
+
+
+def _kind(name: str, series: pd.Series) -> str:
+    if display.is_money(name) and "_per_" in name and "year" not in name:
+        return "rate"
+    if display.is_money(name):
+        return "money"
+    if name in {"utilisation", "mip_gap"} or "share" in name:
+        return "percent"
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if name in {"calendar_year", "year", "release_year", "currency_year"} or (
+        name.endswith("_year") and pd.api.types.is_integer_dtype(series)
+    ):
+        return "year"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        hours = name.endswith("_hours") and "reference" not in name
+        return "float2" if hours else "float0"
+    return "text"
+
+
 def table_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Column labels with units, money to the dollar and numbers with separators."""
     config: dict[str, Any] = {}
     for column in frame.columns:
         name = str(column)
         title = display.column_label(name)
-        series = frame[column]
-        if display.is_money(name) and "_per_" in name and "year" not in name:
-            config[name] = st.column_config.NumberColumn(title, format="$%,.2f")
-        elif display.is_money(name):
-            config[name] = money_column(title)
-        elif name in {"utilisation", "mip_gap"} or "share" in name:
-            config[name] = st.column_config.NumberColumn(title, format="percent")
-        elif pd.api.types.is_bool_dtype(series):
+        kind = _kind(name, frame[column])
+        if kind == "bool":
             config[name] = st.column_config.CheckboxColumn(title)
-        elif pd.api.types.is_integer_dtype(series) or name in {"calendar_year"}:
-            config[name] = st.column_config.NumberColumn(title, format="%d")
-        elif pd.api.types.is_float_dtype(series):
-            hours = name.endswith("_hours") and "reference" not in name
-            config[name] = number_column(title, 2 if hours else 0)
-        else:
+        elif kind == "text":
             config[name] = st.column_config.TextColumn(title)
+        elif frame[column].isna().any():
+            # Shown as formatted text with blanks (see _with_gaps).
+            config[name] = st.column_config.TextColumn(title)
+        else:
+            config[name] = st.column_config.NumberColumn(
+                title, format=_FORMATS[kind][0]
+            )
     return config
+
+
+def _with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its empty cells blank, never "None".
+
+    Streamlit draws a missing value as "None" whatever the format, so a number
+    column with gaps is shown as formatted text (blank where it is empty).
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        kind = _kind(str(column), series)
+        if kind == "bool" or not series.isna().any():
+            continue
+        if kind == "text":
+            frame[column] = series.astype("object").where(series.notna(), EMPTY)
+        else:
+            pattern = _FORMATS[kind][1]
+            frame[column] = [
+                EMPTY if pd.isna(value) else pattern.format(value) for value in series
+            ]
+    return frame
 
 
 def show_table(frame: pd.DataFrame, *, key: str | None = None, **kwargs: Any) -> None:
     """A table with labels in words, units, separators and no 'None' cells."""
     config = table_config(frame) | kwargs.pop("column_config", {})
     st.dataframe(
-        frame,
+        _with_gaps(frame),
         hide_index=True,
         column_config=config,
         key=key,

@@ -220,7 +220,11 @@ def _draw_plan(result: dict[str, Any], frontier: dict[str, Any]) -> None:
                 .mark_bar()
                 .encode(
                     x=alt.X("calendar_year:O", title="Year"),
-                    y=alt.Y("servers:Q", title="Servers bought (count)"),
+                    y=alt.Y(
+                        "servers:Q",
+                        title="Servers bought (count)",
+                        axis=alt.Axis(format="d", tickMinStep=1),
+                    ),
                     color=alt.Color("spec:N", title=None),
                 ),
                 width="stretch",

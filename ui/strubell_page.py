@@ -43,7 +43,7 @@ def render() -> None:
         **common.cost_ratio_delta(hvc["ratio_preemptible_to_hardware"], "hardware"),
     )
     st.subheader("Table 3: cost of training")
-    st.dataframe(
+    common.show_table(
         table3[
             [
                 "model",
@@ -58,7 +58,6 @@ def render() -> None:
                 "note",
             ]
         ].round(2),
-        hide_index=True,
     )
     st.subheader("Table 4: the LISA R&D project")
     common.show_table(table4.round(2))
@@ -71,8 +70,8 @@ def render() -> None:
         "rate per chip-hour in the shipped cloud catalog (suspect rows excluded). "
         "The section 5 question for today's hardware is the Quick compare page."
     )
-    st.dataframe(rates.round(3), key="today_rates")
-    st.dataframe(today.round(0), hide_index=True, key="today_table3")
+    common.show_table(rates.round(3).reset_index(), key="today_rates")
+    common.show_table(today.round(0), key="today_table3")
 
 
 render()
