@@ -483,9 +483,13 @@ def bind(key: str, value: Any) -> str:
     return state.bind(key, value)
 
 
+CHART_HEIGHT = 360
+"""Height of a line chart with its legend below. [pixels]"""
+
+
 def _distinct(frame: pd.DataFrame, column: str = "strategy") -> pd.DataFrame:
     names = list(dict.fromkeys(frame[column]))
-    short = dict(zip(names, display.distinct_labels(names, width=44), strict=True))
+    short = dict(zip(names, display.distinct_labels(names, width=60), strict=True))
     return frame.assign(label=frame[column].map(short))
 
 
@@ -495,7 +499,7 @@ def cumulative_chart(
     """Cumulative present value of each strategy by calendar year, in one view."""
     data = _distinct(cumulative[["strategy", "calendar_year", "cumulative_pv_usd"]])
     lines = (
-        alt.Chart(data, height=360)
+        alt.Chart(data)
         .mark_line(point=True)
         .encode(
             x=alt.X("calendar_year:O", title="Year"),
@@ -517,13 +521,13 @@ def cumulative_chart(
         )
     )
     if break_even_calendar_year is None:
-        return lines
+        return lines.properties(height=CHART_HEIGHT)
     rule = (
         alt.Chart(pd.DataFrame({"calendar_year": [break_even_calendar_year]}))
         .mark_rule(strokeDash=[4, 4], color="gray")
         .encode(x="calendar_year:O")
     )
-    return lines + rule
+    return (lines + rule).properties(height=CHART_HEIGHT)
 
 
 def carbon_chart(table: pd.DataFrame) -> alt.Chart:

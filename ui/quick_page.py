@@ -352,6 +352,7 @@ def _draw_results(scenario: Scenario) -> None:
                 results["cumulative"], found["calendar_year"], view
             ),
             width="stretch",
+            height=common.CHART_HEIGHT + 140,
         )
     elif panel == "yearly":
         _yearly(results["yearly"], view)
@@ -359,6 +360,7 @@ def _draw_results(scenario: Scenario) -> None:
         st.altair_chart(
             _screening_chart(results["curves"], found["utilisation"]),
             width="stretch",
+            height=common.CHART_HEIGHT + 140,
         )
         st.caption(
             "Equivalent annual cost of one reference accelerator (A100-80GB "
@@ -480,7 +482,7 @@ def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
 
 def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Chart:
     lines = (
-        alt.Chart(curves, height=360)
+        alt.Chart(curves)
         .mark_line()
         .encode(
             x=alt.X(
@@ -501,13 +503,13 @@ def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Cha
         )
     )
     if utilisation is None:
-        return lines
+        return lines.properties(height=common.CHART_HEIGHT)
     rule = (
         alt.Chart(pd.DataFrame({"utilisation": [utilisation]}))
         .mark_rule(strokeDash=[4, 4])
         .encode(x="utilisation:Q")
     )
-    return lines + rule
+    return (lines + rule).properties(height=common.CHART_HEIGHT)
 
 
 render()
