@@ -118,7 +118,8 @@ def decode_link(text: str) -> dict[str, Any]:
     ------
     LinkError
         If the text is too long, of another version, damaged, inflates beyond
-        :data:`MAX_LINK_JSON_BYTES`, or does not hold a JSON object.
+        :data:`MAX_LINK_JSON_BYTES`, nests too deeply, or does not hold a JSON
+        object.
 
     Examples
     --------
@@ -167,6 +168,9 @@ def decode_link(text: str) -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError):
         msg = "the link is damaged (its data are not JSON)"
+        raise LinkError(msg) from None
+    except RecursionError:
+        msg = "the link's data are nested too deeply to be a question"
         raise LinkError(msg) from None
     if not isinstance(data, dict):
         msg = f"the link holds a {type(data).__name__}, not a question"

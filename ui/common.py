@@ -11,6 +11,7 @@ Uploads are read in memory; a scenario may not name a file on the server
 
 import contextlib
 import logging
+import math
 import os
 import re
 import secrets
@@ -28,8 +29,10 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from planner import display, places
+from planner.quick import cloud_offers_for_server
 from planner.safe_io import clip, csv_text, shorten
 from planner.scenario import Scenario, Site
+from pricing import catalog as pricing_catalog
 from ui import state
 
 MAX_LOG_BYTES = 50_000_000
@@ -351,6 +354,54 @@ def place_options() -> pd.DataFrame:
 def place_values(place_id: str) -> places.PlaceDefaults:
     """Tariff, grid intensity and PUE of a place, with sources (cached by id)."""
     return places.place_defaults(place_id)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def servers() -> tuple[list[str], list[str]]:
+    """Catalog servers the engine can compare, and those it cannot.
+
+    A server whose accelerator has no relative throughput in the catalog
+    (8xGTX1080Ti-2019, a 2019 reference row) cannot turn demand into
+    reference hours (reported as a library issue), so it is not offered.
+    """
+    catalog = pricing_catalog.Catalog()
+    usable: list[str] = []
+    refused: list[str] = []
+    for name in catalog.frame("servers")["server"]:
+        model = str(catalog.server(str(name))["accelerator_model"])
+        try:
+            throughput = float(catalog.accelerator(model)["relative_throughput"])
+        except (LookupError, TypeError, ValueError):
+            throughput = float("nan")
+        (usable if math.isfinite(throughput) else refused).append(str(name))
+    return usable, refused
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cloud_offers(server: str) -> tuple[list[str], list[str]]:
+    """Offers with the server's accelerator ("provider|region|instance").
+
+    Returns the offers the engine can price, cheapest first, and those it
+    cannot: the catalog lists offers in regions without a grid intensity,
+    which the engine refuses (reported as a library issue), so they are not
+    offered.
+    """
+    catalog = pricing_catalog.Catalog()
+    usable: list[str] = []
+    refused: list[str] = []
+    try:
+        offers = cloud_offers_for_server(server)
+    except LookupError:  # not a catalog server (an inline specification)
+        return [], []
+    for provider, region, instance in offers:
+        text = f"{provider}|{region}|{instance}"
+        try:
+            catalog.grid_intensity(provider=provider, cloud_region=region)
+        except LookupError:
+            refused.append(text)
+        else:
+            usable.append(text)
+    return usable, refused
 
 
 CUSTOM_PLACE = "custom"

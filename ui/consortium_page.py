@@ -17,13 +17,12 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import contributions, pooling
+from planner import contributions, defaults, pooling
 from planner.demand_units import (
     gpus_from_reference_hours,
     reference_hours_per_year,
     server_accelerator,
 )
-from planner.quick import cloud_offers_for_server
 from planner.scenario import (
     Demand,
     Institution,
@@ -32,7 +31,6 @@ from planner.scenario import (
     SharedStrategy,
     load_preset,
 )
-from pricing import catalog
 from ui import common, rows, state
 
 PART = "consortium"
@@ -65,14 +63,19 @@ def _schedule(scenario_json: str, name: str, own_name: str, rule: str) -> pd.Dat
     )
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
 def _servers() -> list[str]:
-    return [str(s) for s in catalog.load_catalog("servers")["server"]]
+    return common.servers()[0]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _offers(server: str) -> list[str]:
-    return ["|".join(o) for o in cloud_offers_for_server(server)]
+    return common.cloud_offers(server)[0]
+
+
+def _accelerator(server: object) -> str:
+    """The shared cluster's accelerator (an inline spec's, or the reference one)."""
+    if isinstance(server, dict):
+        return str(server.get("accelerator_model") or defaults.REFERENCE_ACCELERATOR)
+    return server_accelerator(str(server))
 
 
 def _shared_index(data: dict[str, Any]) -> int | None:
@@ -175,15 +178,20 @@ def _assumptions(
         st.markdown("**Shared cluster and cloud**")
         owned = OnPremStrategy.model_fields
         servers = _servers()
-        server = str(
-            st.selectbox(
-                common.label(owned, "server"),
-                servers,
-                key=state.bind(f"{key}_server", shared["server"]),
-                help=owned["server"].description,
+        if isinstance(shared["server"], str) and shared["server"] in servers:
+            server = str(
+                st.selectbox(
+                    common.label(owned, "server"),
+                    servers,
+                    key=state.bind(f"{key}_server", shared["server"]),
+                    help=owned["server"].description,
+                )
             )
-        )
-        shared["server"] = server
+            shared["server"] = server
+        else:  # an inline specification (a quote): edited on the workbench
+            named = shared["server"]
+            server = str(named["name"] if isinstance(named, dict) else named)
+            st.caption(common.plain(f"Server: {server} (the scenario's own spec)"))
         shared["staff_fte"] = _num(
             common.label(owned, "staff_fte"),
             f"{key}_staff",
@@ -359,12 +367,18 @@ def render() -> None:
             "shared, with members), or use the example."
         )
         return
+    # This page takes no job-log upload: a scenario naming a log (from a link
+    # or the workbench) is refused before anything could open that path.
+    problem = common.named_file_problem(scenario, has_log_upload=False)
+    if problem is not None:
+        common.show_error(f"{problem}; pooling runs on demand typed here")
+        return
     data = scenario.model_dump(mode="json")
     with st.expander("Assumptions (all editable)", expanded=True):
         data, place = _assumptions(data, part, source)
     shared_at = _shared_index(data)
     assert shared_at is not None
-    model = server_accelerator(str(data["strategies"][shared_at]["server"]))
+    model = _accelerator(data["strategies"][shared_at]["server"])
     st.subheader("Who pools")
     unit = st.radio(
         "Demand given as",

@@ -16,12 +16,12 @@ from pydantic import ValidationError
 
 from planner import breakeven, display, tco, verdict
 from planner.demand_units import convert_demand
-from planner.quick import QuickCompare, cloud_offers_for_server
+from planner.quick import QuickCompare
 from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.resolve import ResolvedOwnedStrategy
 from planner.safe_io import clip
 from planner.scenario import Scenario, ScenarioError, replace, scenario_to_yaml
-from pricing import catalog, history
+from pricing import history
 from ui import common, state
 
 FIELDS = QuickCompare.model_fields
@@ -84,14 +84,12 @@ def _catalog_dates() -> tuple[pd.DataFrame, list[str]]:
     return history.catalog_dates(), history.staleness_warnings()
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
 def _servers() -> list[str]:
-    return [str(s) for s in catalog.load_catalog("servers")["server"]]
+    return common.servers()[0]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _offers(server: str) -> list[str]:
-    return ["|".join(o) for o in cloud_offers_for_server(server)]
+    return common.cloud_offers(server)[0]
 
 
 def _convert_unit() -> None:
@@ -145,6 +143,14 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
         help=FIELDS["server"].description,
     )
     raw["server"] = server
+    left_out = common.servers()[1]
+    if left_out:
+        st.caption(
+            common.plain(
+                f"Not offered: {', '.join(left_out)} (the catalog has no relative "
+                "throughput for its accelerator)."
+            )
+        )
     offers = _offers(str(server))
     current = f"{values.provider}|{values.region}|{values.instance_type}"
     if offers:
@@ -156,6 +162,12 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
             help="Cheapest per accelerator-hour first (cloud_prices catalog).",
         )
         raw["provider"], raw["region"], raw["instance_type"] = str(offer).split("|")
+        hidden = common.cloud_offers(str(server))[1]
+        if hidden:
+            st.caption(
+                f"{display.plural(len(hidden), 'offer')} with this accelerator left "
+                "out: the catalog has no grid intensity for their region."
+            )
     else:
         st.warning("No cloud offer in the catalog has this server's accelerator.")
         errors.setdefault("_", "no cloud offer has this server's accelerator")
@@ -308,7 +320,12 @@ def _verdict(results: dict[str, Any], view: str) -> None:
 
 
 def _draw_results(scenario: Scenario) -> None:
-    results = _results(scenario.model_dump_json())
+    try:
+        results = _results(scenario.model_dump_json())
+    except ValueError as error:  # the engine refuses an input (said in words)
+        for line in (getattr(error, "problems", None) or [str(error)])[:20]:
+            common.show_error(line)
+        return
     found = results["found"]
     view = scenario.view
     _verdict(results, view)

@@ -83,6 +83,7 @@ def _pack(raw: bytes) -> str:
         (_pack(b'{"x": NaN}'), "not JSON"),
         (_pack(b'{"x": "' + b"a" * (MAX_LINK_JSON_BYTES + 10) + b'"}'), "larger"),
         (encode_link({"a": "b" * 500})[:-6], "cut short|damaged"),
+        (_pack(b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"), "nested"),
     ],
 )
 def test_decode_link_says_what_is_wrong(text, message):

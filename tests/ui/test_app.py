@@ -11,13 +11,13 @@ from planner import breakeven, pooling, tco, verdict
 from planner.contributions import contribution_schedule
 from planner.demand_units import convert_demand, reference_hours_per_year
 from planner.places import place_defaults
-from planner.quick import QuickCompare, cloud_offers_for_server
+from planner.quick import QuickCompare
 from planner.quick_hybrid import hybrid_name, quick_scenario_with_hybrid
 from planner.reference import strubell2019
 from planner.scenario import load_preset, replace
 from planner.share import decode_link, encode_link
 from pricing import catalog
-from ui.common import as_text
+from ui.common import as_text, cloud_offers
 
 APP_PATH = str(Path(__file__).parents[2] / "app.py")
 CONSORTIUM = "Shared 4x 8xH100 (three departments)"
@@ -155,7 +155,7 @@ def test_no_stale_verdict_after_a_server_switch():
     app = open_page()
     app.selectbox(key="quick_server").set_value("8xMI300X").run()
     assert not app.exception
-    provider, region, instance = cloud_offers_for_server("8xMI300X")[0]
+    provider, region, instance = cloud_offers("8xMI300X")[0][0].split("|")
     assert app.selectbox(key="quick_offer").value == f"{provider}|{region}|{instance}"
     _, _, found, recs = quick_expected(
         server="8xMI300X", provider=provider, region=region, instance_type=instance
@@ -164,6 +164,21 @@ def test_no_stale_verdict_after_a_server_switch():
     assert texts(app)[0] == recs["institution"].sentence
     assert "p5.48xlarge" not in texts(app)[0]
     assert metrics(app)["Cloud premium at full use"] == f"{found.cloud_premium:.2f}x"
+
+
+def test_every_server_switch_gives_a_priced_verdict():
+    # The catalog lists offers the engine cannot price (regions without a grid
+    # intensity); the page offers only those it can, so no switch is an error.
+    from ui.common import servers
+
+    app = open_page()
+    assert set(app.selectbox(key="quick_server").options) == set(servers()[0])
+    for server in servers()[0]:
+        app.selectbox(key="quick_server").set_value(server).run()
+        assert not app.exception, server
+        assert not texts(app, "error"), (server, texts(app, "error"))
+        offer = app.selectbox(key="quick_offer").value
+        assert offer in cloud_offers(server)[0]
 
 
 def test_a_unit_switch_converts_the_number_and_keeps_the_verdict():
