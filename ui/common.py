@@ -225,7 +225,6 @@ def cost_ratio_delta(ratio: float, against: str) -> dict[str, Any]:
 
 
 money = display.money
-money_compact = display.money_compact
 
 
 def money_column(title: str, help_text: str | None = None) -> Any:
