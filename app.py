@@ -3,16 +3,21 @@
 Every page runs inside :func:`ui.common.run_app`, the app's one handler for the
 unexpected: a one-line message with an id on the page, the traceback in the
 server log only (``showErrorDetails`` is off in ``.streamlit/config.toml``).
+The session's question (:mod:`ui.state`) is read from the address once and
+written back after every run, so every page shares it and a link reopens it.
+Every page has its own address (``/quick``, ``/workbench`` ...); the root
+address opens Quick compare.
 """
 
 import streamlit as st
 
-from ui import common
+from ui import common, state
 
 st.set_page_config(page_title="GPU procurement planner", layout="wide")
 
-pages = [
-    st.Page("ui/quick_page.py", title="Quick compare", url_path="quick", default=True),
+QUICK = st.Page("ui/quick_page.py", title="Quick compare", url_path="quick")
+PAGES = [
+    QUICK,
     st.Page("ui/workbench_page.py", title="Scenario workbench", url_path="workbench"),
     st.Page("ui/optimiser_page.py", title="Optimiser", url_path="optimiser"),
     st.Page("ui/consortium_page.py", title="Consortium", url_path="consortium"),
@@ -20,4 +25,22 @@ pages = [
     st.Page("ui/strubell_page.py", title="Strubell et al. 2019", url_path="strubell"),
     st.Page("ui/data_page.py", title="Data catalogs", url_path="data"),
 ]
-common.run_app(st.navigation(pages).run)
+
+
+def _start() -> None:
+    """The root address: Quick compare, at its own address (``/quick``)."""
+    st.switch_page(QUICK, query_params=st.query_params.to_dict())
+
+
+def _run() -> None:
+    state.start()
+    page = st.navigation(
+        [st.Page(_start, title="Start", default=True, visibility="hidden"), *PAGES]
+    )
+    try:
+        page.run()
+    finally:
+        state.publish()
+
+
+common.run_app(_run)

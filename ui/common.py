@@ -11,13 +11,14 @@ Uploads are read in memory; a scenario may not name a file on the server
 
 import contextlib
 import logging
+import math
 import os
 import re
 import secrets
 import string
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -27,8 +28,12 @@ import streamlit as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from planner.safe_io import clip, shorten
-from planner.scenario import Scenario
+from planner import display, places
+from planner.quick import cloud_offers_for_server
+from planner.safe_io import clip, csv_text, shorten
+from planner.scenario import Scenario, Site
+from pricing import catalog as pricing_catalog
+from ui import state
 
 MAX_LOG_BYTES = 50_000_000
 """Largest job log accepted in the browser (the upload limit, ``maxUploadSize``
@@ -186,77 +191,22 @@ def _help(fields: Mapping[str, FieldInfo], name: str) -> str | None:
     return fields[name].description
 
 
-def _error_below(errors: Mapping[str, str], name: str) -> None:
-    if name in errors:
-        show_error(f"{name}: {errors[name]}")
+def label(fields: Mapping[str, FieldInfo], name: str) -> str:
+    """The field's label in words (:func:`planner.display.field_label`)."""
+    return display.field_label(name, fields[name])
 
 
-def number(
-    fields: Mapping[str, FieldInfo],
-    name: str,
-    label: str,
-    default: float,
-    errors: Mapping[str, str],
-    key_prefix: str,
-) -> Any:
-    """Number input keyed ``{prefix}_{name}``; bounds are checked by the model."""
-    value = st.number_input(
-        label,
-        value=default,
-        key=f"{key_prefix}_{name}",
-        help=_help(fields, name),
-    )
-    _error_below(errors, name)
-    return value
+def error_below(errors: Mapping[str, str], *names: str) -> None:
+    """Show the validation message of a field right below its widget."""
+    for name in names:
+        if name in errors:
+            show_error(f"{label_of(name)}: {errors[name]}")
 
 
-def select(
-    fields: Mapping[str, FieldInfo],
-    name: str,
-    label: str,
-    options: Sequence[Any],
-    default: Any,
-    errors: Mapping[str, str],
-    key_prefix: str,
-) -> Any:
-    """Select box keyed ``{prefix}_{name}``."""
-    options = list(options)
-    index = options.index(default) if default in options else 0
-    value = st.selectbox(
-        label,
-        options,
-        index=index,
-        key=f"{key_prefix}_{name}",
-        help=_help(fields, name),
-    )
-    _error_below(errors, name)
-    return value
-
-
-def radio(
-    fields: Mapping[str, FieldInfo],
-    name: str,
-    label: str,
-    options: Sequence[Any],
-    default: Any,
-    errors: Mapping[str, str],
-    *,
-    key_prefix: str,
-    labels: Mapping[Any, str] | None = None,
-) -> Any:
-    """Horizontal radio keyed ``{prefix}_{name}``."""
-    options = list(options)
-    value = st.radio(
-        label,
-        options,
-        index=options.index(default),
-        key=f"{key_prefix}_{name}",
-        help=_help(fields, name),
-        horizontal=True,
-        format_func=(lambda o: labels.get(o, str(o))) if labels else str,
-    )
-    _error_below(errors, name)
-    return value
+def label_of(path: str) -> str:
+    """A dotted field path in words (its last part's label, else the words)."""
+    last = path.rsplit(".", 1)[-1]
+    return display.FIELD_LABELS.get(last, last.replace("_", " "))
 
 
 def percent(value: float | None) -> str:
@@ -264,58 +214,391 @@ def percent(value: float | None) -> str:
     return "never" if value is None else f"{100 * value:.0f} %"
 
 
-def money(value: float) -> str:
-    """Format US dollars to the dollar."""
-    return f"${value:,.0f}"
+def cost_ratio_delta(ratio: float, against: str) -> dict[str, Any]:
+    """A metric delta for a cost ratio: red and up if dearer, green and down if not."""
+    dearer = ratio > 1
+    return {
+        "delta": f"{ratio:.2f}x {against}",
+        "delta_color": "red" if dearer else "green",
+        "delta_arrow": "up" if dearer else "down",
+    }
+
+
+money = display.money
+
+
+def money_column(title: str, help_text: str | None = None) -> Any:
+    """A table column of US dollars to the dollar, with separators."""
+    return st.column_config.NumberColumn(title, format="$%,.0f", help=help_text)
+
+
+def number_column(title: str, digits: int = 0, help_text: str | None = None) -> Any:
+    """A table column of numbers with separators and fixed decimals."""
+    return st.column_config.NumberColumn(title, format=f"%,.{digits}f", help=help_text)
+
+
+_FORMATS = {
+    "money": ("$%,.0f", "${:,.0f}"),
+    "rate": ("$%,.2f", "${:,.2f}"),
+    "percent": ("percent", "{:.1%}"),
+    "int": ("%,d", "{:,.0f}"),
+    "year": ("%d", "{:.0f}"),
+    "float0": ("%,.0f", "{:,.0f}"),
+    "float2": ("%,.2f", "{:,.2f}"),
+}
+"""Number formats by kind: for a table column, and as text for a cell."""
+
+EMPTY = ""
+"""What an empty number cell shows: nothing (never "None")."""
+
+
+def _kind(name: str, series: pd.Series) -> str:
+    if display.is_money(name) and "_per_" in name and "year" not in name:
+        return "rate"
+    if display.is_money(name):
+        return "money"
+    if name in {"utilisation", "mip_gap"} or "share" in name:
+        return "percent"
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if name in {"calendar_year", "year", "release_year", "currency_year"} or (
+        name.endswith("_year") and pd.api.types.is_integer_dtype(series)
+    ):
+        return "year"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        hours = name.endswith("_hours") and "reference" not in name
+        return "float2" if hours else "float0"
+    return "text"
+
+
+def table_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Column labels with units, money to the dollar and numbers with separators."""
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        name = str(column)
+        title = display.column_label(name)
+        kind = _kind(name, frame[column])
+        if kind == "bool":
+            config[name] = st.column_config.CheckboxColumn(title)
+        elif kind == "text":
+            config[name] = st.column_config.TextColumn(title)
+        elif frame[column].isna().any():
+            # Shown as formatted text with blanks (see _with_gaps).
+            config[name] = st.column_config.TextColumn(title)
+        else:
+            config[name] = st.column_config.NumberColumn(
+                title, format=_FORMATS[kind][0]
+            )
+    return config
+
+
+def _with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its empty cells blank, never "None".
+
+    Streamlit draws a missing value as "None" whatever the format, so a number
+    column with gaps is shown as formatted text (blank where it is empty).
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        kind = _kind(str(column), series)
+        if kind == "bool" or not series.isna().any():
+            continue
+        if kind == "text":
+            frame[column] = series.astype("object").where(series.notna(), EMPTY)
+        else:
+            pattern = _FORMATS[kind][1]
+            frame[column] = [
+                EMPTY if pd.isna(value) else pattern.format(value) for value in series
+            ]
+    return frame
+
+
+def show_table(frame: pd.DataFrame, *, key: str | None = None, **kwargs: Any) -> None:
+    """A table with labels in words, units, separators and no 'None' cells."""
+    config = table_config(frame) | kwargs.pop("column_config", {})
+    st.dataframe(
+        _with_gaps(frame),
+        hide_index=True,
+        column_config=config,
+        key=key,
+        width="stretch",
+        **kwargs,
+    )
+
+
+def download(
+    where: Any, label: str, make: Callable[[], str], *, file_name: str, key: str
+) -> None:
+    """A download button whose file is made only when it is clicked (no rerun)."""
+    where.download_button(
+        label, data=make, file_name=file_name, key=key, on_click="ignore"
+    )
+
+
+def csv_download(frame: pd.DataFrame) -> str:
+    """CSV of a table: money to the cent, no float noise, formulas neutralised."""
+    return csv_text(display.rounded_for_download(frame))
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def place_options() -> pd.DataFrame:
+    """Places (countries, US states, cloud regions) with their labels."""
+    return places.place_options()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def place_values(place_id: str) -> places.PlaceDefaults:
+    """Tariff, grid intensity and PUE of a place, with sources (cached by id)."""
+    return places.place_defaults(place_id)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def servers() -> tuple[list[str], list[str]]:
+    """Catalog servers the engine can compare, and those it cannot.
+
+    A server whose accelerator has no relative throughput in the catalog
+    (8xGTX1080Ti-2019, a 2019 reference row) cannot turn demand into
+    reference hours (reported as a library issue), so it is not offered.
+    """
+    catalog = pricing_catalog.Catalog()
+    usable: list[str] = []
+    refused: list[str] = []
+    for name in catalog.frame("servers")["server"]:
+        model = str(catalog.server(str(name))["accelerator_model"])
+        try:
+            throughput = float(catalog.accelerator(model)["relative_throughput"])
+        except (LookupError, TypeError, ValueError):
+            throughput = float("nan")
+        (usable if math.isfinite(throughput) else refused).append(str(name))
+    return usable, refused
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cloud_offers(server: str) -> tuple[list[str], list[str]]:
+    """Offers with the server's accelerator ("provider|region|instance").
+
+    Returns the offers the engine can price, cheapest first, and those it
+    cannot: the catalog lists offers in regions without a grid intensity,
+    which the engine refuses (reported as a library issue), so they are not
+    offered.
+    """
+    catalog = pricing_catalog.Catalog()
+    usable: list[str] = []
+    refused: list[str] = []
+    try:
+        offers = cloud_offers_for_server(server)
+    except LookupError:  # not a catalog server (an inline specification)
+        return [], []
+    for provider, region, instance in offers:
+        text = f"{provider}|{region}|{instance}"
+        try:
+            catalog.grid_intensity(provider=provider, cloud_region=region)
+        except LookupError:
+            refused.append(text)
+        else:
+            usable.append(text)
+    return usable, refused
+
+
+CUSTOM_PLACE = "custom"
+"""Place option meaning "my own values" (no catalog lookup)."""
+
+
+def _fill_place(prefix: str) -> None:
+    """When a place is chosen, fill its tariff, grid intensity and PUE."""
+    state = st.session_state
+    place_id = state.get(f"{prefix}_place")
+    if not place_id or place_id == CUSTOM_PLACE:
+        return
+    found = place_values(str(place_id))
+    state[f"{prefix}_electricity"] = float(found.electricity.value)
+    state[f"{prefix}_grid"] = float(found.grid.value)
+    if found.pue is not None and f"{prefix}_pue" in state:
+        state[f"{prefix}_pue"] = float(found.pue.value)
+
+
+SOURCE_CAPTION_CHARACTERS = 120
+"""Characters of a value's source shown beside its field (the full source is in
+the page's sources). [characters]"""
+
+
+def _source_caption(value: Any, shown: float, digits: int) -> None:
+    if value is None:
+        return
+    if shown == value.value:
+        st.caption(plain(clip(places.describe(value), SOURCE_CAPTION_CHARACTERS)))
+    else:
+        st.caption(
+            plain(
+                f"Your value (the catalog's: {value.value:.{digits}f}, "
+                f"{value.year or 'no'} data)"
+            )
+        )
+
+
+def place_inputs(
+    prefix: str,
+    *,
+    place: str | None,
+    location: str | None,
+    electricity: float | None,
+    grid: float | None,
+    pue: float | None,
+) -> tuple[str | None, dict[str, Any], float | None]:
+    """A place selector filling tariff, grid intensity (and PUE), each editable.
+
+    Returns the place chosen (None for custom values), the ``Site`` fields
+    (``location``, ``electricity_usd_per_kwh``, ``grid_co2e_g_per_kwh``: blank
+    where the location's own catalog value is kept, so the engine looks it up
+    with its source) and the PUE (None when not drawn).
+    """
+    options = place_options()
+    ids = [CUSTOM_PLACE, *options["place_id"]]
+    labels = dict(zip(options["place_id"], options["label"], strict=True))
+    labels[CUSTOM_PLACE] = "My own values (no catalog lookup)"
+    if place not in ids:
+        place = location if location in ids else CUSTOM_PLACE
+    chosen = st.selectbox(
+        "Where the machine room is",
+        ids,
+        key=bind(f"{prefix}_place", place),
+        format_func=lambda o: labels.get(o, str(o)),
+        on_change=_fill_place,
+        args=(prefix,),
+        help="A country, US state or cloud region: fills the tariff, grid "
+        "intensity (and a cloud region's PUE) from the catalogs, with their "
+        "source and year; each stays editable.",
+    )
+    found = None if chosen == CUSTOM_PLACE else place_values(str(chosen))
+    tariff_default = (
+        electricity
+        if electricity is not None
+        else (found.electricity.value if found else 0.15)
+    )
+    grid_default = grid if grid is not None else (found.grid.value if found else 400.0)
+    tariff = st.number_input(
+        display.field_label(
+            "electricity_usd_per_kwh", Site.model_fields["electricity_usd_per_kwh"]
+        ),
+        min_value=0.0,
+        step=0.01,
+        format="%.4f",
+        key=bind(f"{prefix}_electricity", float(tariff_default)),
+        help=Site.model_fields["electricity_usd_per_kwh"].description,
+    )
+    if found:
+        _source_caption(found.electricity, tariff, 4)
+    intensity = st.number_input(
+        display.field_label(
+            "grid_co2e_g_per_kwh", Site.model_fields["grid_co2e_g_per_kwh"]
+        ),
+        min_value=0.0,
+        step=10.0,
+        format="%.1f",
+        key=bind(f"{prefix}_grid", float(grid_default)),
+        help=Site.model_fields["grid_co2e_g_per_kwh"].description,
+    )
+    if found:
+        _source_caption(found.grid, intensity, 1)
+    pue_value = None
+    if pue is not None:
+        pue_value = st.number_input(
+            display.field_label("pue", Site.model_fields["pue"]),
+            min_value=0.0,
+            step=0.05,
+            format="%.2f",
+            key=bind(f"{prefix}_pue", float(pue)),
+            help=Site.model_fields["pue"].description,
+        )
+        if found and found.pue is not None:
+            _source_caption(found.pue, pue_value, 2)
+    if found is None:
+        fields: dict[str, Any] = {
+            "location": location,
+            "electricity_usd_per_kwh": tariff,
+            "grid_co2e_g_per_kwh": intensity,
+        }
+        return None, fields, pue_value
+    fields = places.site_fields(
+        found, electricity_usd_per_kwh=tariff, grid_co2e_g_per_kwh=intensity
+    )
+    return str(chosen), fields, pue_value
+
+
+def bind(key: str, value: Any) -> str:
+    """See :func:`ui.state.bind` (re-exported for the widget helpers)."""
+    return state.bind(key, value)
+
+
+CHART_HEIGHT = 360
+"""Height of a line chart with its legend below. [pixels]"""
+
+
+def _distinct(frame: pd.DataFrame, column: str = "strategy") -> pd.DataFrame:
+    names = list(dict.fromkeys(frame[column]))
+    short = dict(zip(names, display.distinct_labels(names, width=60), strict=True))
+    return frame.assign(label=frame[column].map(short))
 
 
 def cumulative_chart(
-    cumulative: pd.DataFrame, break_even_year: int | None
+    cumulative: pd.DataFrame, break_even_calendar_year: int | None, view: str
 ) -> alt.Chart:
-    """Cumulative present value of each strategy by calendar year."""
+    """Cumulative present value of each strategy by calendar year, in one view."""
+    data = _distinct(cumulative[["strategy", "calendar_year", "cumulative_pv_usd"]])
     lines = (
-        alt.Chart(cumulative)
+        alt.Chart(data)
         .mark_line(point=True)
         .encode(
             x=alt.X("calendar_year:O", title="Year"),
             y=alt.Y(
-                "cumulative_pv_usd:Q", title="Cumulative cost, present value (USD)"
+                "cumulative_pv_usd:Q",
+                title="Cumulative cost, present value (USD)",
+                axis=alt.Axis(format="$,.3s"),
             ),
-            color=alt.Color("strategy:N", title=None),
+            color=alt.Color(
+                "label:N",
+                title=f"{view.capitalize()} view",
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
+            ),
             tooltip=[
-                "strategy",
-                "calendar_year",
-                alt.Tooltip("cumulative_pv_usd", format=",.0f"),
+                alt.Tooltip("strategy:N", title="Strategy"),
+                alt.Tooltip("calendar_year:O", title="Year"),
+                alt.Tooltip("cumulative_pv_usd:Q", title="USD", format="$,.0f"),
             ],
         )
     )
-    if break_even_year is None:
-        return lines
-    year = int(cumulative["calendar_year"].min()) + break_even_year
+    if break_even_calendar_year is None:
+        return lines.properties(height=CHART_HEIGHT)
     rule = (
-        alt.Chart(pd.DataFrame({"calendar_year": [year], "label": ["break-even"]}))
+        alt.Chart(pd.DataFrame({"calendar_year": [break_even_calendar_year]}))
         .mark_rule(strokeDash=[4, 4], color="gray")
         .encode(x="calendar_year:O")
     )
-    return lines + rule
+    return (lines + rule).properties(height=CHART_HEIGHT)
 
 
-def carbon_chart(summary: pd.DataFrame) -> alt.Chart:
-    """Operational and embodied CO2e of each strategy, in tonnes."""
-    data = pd.DataFrame(
-        {
-            "strategy": list(summary["strategy"]) * 2,
-            "scope": ["operational"] * len(summary) + ["embodied"] * len(summary),
-            "co2e_t": list((summary["co2e_kg"] - summary["co2e_embodied_kg"]) / 1e3)
-            + list(summary["co2e_embodied_kg"] / 1e3),
-        }
-    )
+def carbon_chart(table: pd.DataFrame) -> alt.Chart:
+    """Operational and embodied CO2e of each strategy over the horizon, in tonnes.
+
+    Drawn from the engine's ledger rows; the chart sums them (Vega-Lite).
+    """
+    rows = table[table["co2e_scope"].isin(["operational", "embodied"])]
+    data = _distinct(rows[["strategy", "co2e_scope", "co2e_kg"]])
     return (
         alt.Chart(data)
+        .transform_calculate(co2e_t="datum.co2e_kg / 1000")
         .mark_bar()
         .encode(
-            y=alt.Y("strategy:N", title=None),
-            x=alt.X("co2e_t:Q", title="t CO2e over the horizon", stack="zero"),
-            color=alt.Color("scope:N", title=None),
+            y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("sum(co2e_t):Q", title="CO2e over the horizon (t)", stack="zero"),
+            color=alt.Color("co2e_scope:N", title=None),
+            tooltip=[
+                alt.Tooltip("strategy:N", title="Strategy"),
+                alt.Tooltip("co2e_scope:N", title="Scope"),
+                alt.Tooltip("sum(co2e_t):Q", title="t CO2e", format=",.1f"),
+            ],
         )
     )

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from planner import display
 from planner.safe_io import clip
 from pricing import catalog
 from ui import common
@@ -12,7 +13,71 @@ from ui import common
 MAX_OVERLAY_BYTES = catalog.MAX_OVERLAY_CHARACTERS
 
 
-@st.cache_data
+KEY_COLUMNS = {
+    "cloud_prices": (
+        "provider",
+        "region",
+        "instance_type",
+        "accelerator_model",
+        "accelerator_count",
+        "on_demand_usd_per_hour",
+        "spot_usd_per_hour",
+        "currency_year",
+        "quality_flag",
+        "source_date",
+        "source",
+    ),
+    "servers": (
+        "server",
+        "accelerator_model",
+        "accelerator_count",
+        "server_price_usd",
+        "max_power_w",
+        "idle_power_w",
+        "embodied_co2e_kg",
+        "currency_year",
+        "source_date",
+        "source",
+    ),
+    "accelerators": (
+        "accelerator_model",
+        "vendor",
+        "memory_gb",
+        "tdp_w",
+        "relative_throughput",
+        "launch_price_usd",
+        "release_year",
+        "source_date",
+        "source",
+    ),
+    "electricity_prices": (
+        "country_iso2",
+        "subdivision_code",
+        "name",
+        "sector",
+        "price_usd_per_kwh",
+        "year",
+        "currency_year",
+        "source_date",
+        "source",
+    ),
+    "grid_intensity": (
+        "country_iso2",
+        "subdivision_code",
+        "name",
+        "provider",
+        "cloud_region",
+        "co2e_g_per_kwh",
+        "year",
+        "source_date",
+        "source",
+    ),
+}
+"""Columns shown first (the rest behind "Show every column"): the key and the
+value of each row, then its date and source."""
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def _shipped(name: str) -> pd.DataFrame:
     return catalog.load_catalog(name)
 
@@ -77,7 +142,27 @@ def render() -> None:
         )
         frame = frame[text.any(axis=1)]
     st.write(f"{len(frame):,} rows")
-    st.dataframe(frame, hide_index=True)
+    every = st.checkbox("Show every column", key="catalog_all_columns")
+    key = [c for c in KEY_COLUMNS.get(name, ()) if c in frame.columns]
+    order = list(frame.columns) if every or not key else key
+    common.show_table(
+        frame,
+        column_order=order,
+        column_config={
+            column: st.column_config.TextColumn(
+                display.column_label(column), width="medium"
+            )
+            for column in ("source", "notes", "source_date")
+            if column in frame.columns
+        }
+        | {
+            column: st.column_config.NumberColumn(
+                display.column_label(column), format="%.4f"
+            )
+            for column in frame.columns
+            if column.endswith(("_usd_per_hour", "_usd_per_kwh", "_accelerator_hour"))
+        },
+    )
 
 
 render()

@@ -1,13 +1,29 @@
-"""Page: demand from a job log (or the LISA workload), and waits by cluster size."""
+"""Page: demand from a job log (or the LISA workload), and waits by cluster size.
+
+The measured demand can be sent to Quick compare (busy GPUs and peak to mean)
+and to the workbench scenario (reference accelerator-hours and peak to mean,
+for the GPU model the log ran on), where it replaces the typed demand.
+"""
 
 import hashlib
+from functools import partial
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from planner import joblog, queueing
-from ui import common
+from planner import display, joblog, queueing
+from planner.demand_units import (
+    load_duration_table,
+    quick_demand_from_log,
+    reference_hours_per_year,
+    wait_curve_sizes,
+)
+from planner.quick import QuickCompare
+from planner.scenario import Scenario
+from pricing import catalog
+from ui import common, state
 
 # Largest job log accepted in the browser (see common.MAX_LOG_BYTES). [bytes]
 MAX_LOG_BYTES = common.MAX_LOG_BYTES
@@ -72,24 +88,35 @@ def render() -> None:
                 f"{label}: larger than {MAX_LOG_BYTES:,} bytes; use the CLI"
             )
         else:
-            try:
-                with st.status("Reading the job log ...", expanded=False):
+            with st.status(f"Reading {label} ...", expanded=False) as status:
+                try:
                     summary, jobs = _from_upload(
                         content,
                         label,
                         None if kind == "detect" else kind,
                         fields.strip() or None,
                     )
-            except ValueError as error:
-                common.show_error(f"{label} was not imported: {error}")
+                except ValueError as error:
+                    status.update(label=f"{label} was not imported", state="error")
+                    problem = str(error)
+                else:
+                    status.update(
+                        label=f"Read {label}: {summary['jobs']:,} jobs",
+                        state="complete",
+                    )
+                    problem = ""
+            if problem:
+                common.show_error(f"{label} was not imported: {problem}")
                 st.caption("Showing the LISA workload instead.")
     _report(summary)
+    _use_demand(summary)
     _series(jobs)
     _waits(jobs, summary)
     digest = hashlib.sha256(str(summary.get("source")).encode()).hexdigest()[:8]
-    st.download_button(
+    common.download(
+        st,
         "Import report (JSON)",
-        pd.Series(summary).to_json(indent=2),
+        partial(pd.Series(summary).to_json, indent=2),
         file_name=f"demand_report_{digest}.json",
         key="demand_download",
     )
@@ -123,16 +150,77 @@ def _report(summary: dict[str, object]) -> None:
             st.dataframe(pd.DataFrame(rejected), hide_index=True)
 
 
-def _series(jobs: pd.DataFrame) -> None:
+@st.cache_data(max_entries=1, show_spinner=False)
+def _accelerators() -> list[str]:
+    return [str(a) for a in catalog.load_catalog("accelerators")["accelerator_model"]]
+
+
+def _to_quick(fields: dict[str, Any]) -> None:
+    part = state.get("quick", state.QuickPart)
+    inputs = QuickCompare.model_validate(part.inputs.model_dump() | fields)
+    state.store("quick", part.model_copy(update={"inputs": inputs}))
+    state.forget_widgets("quick_")
+
+
+def _to_workbench(reference_hours: float, peak_to_mean: float) -> None:
+    part = state.get("workbench", state.WorkbenchPart)
+    data = part.scenario.model_dump(mode="json")
+    data["demand"] |= {
+        "reference_hours_per_year": reference_hours,
+        "joblog": None,
+        "workload": None,
+    }
+    data["demand"]["shape"] |= {"kind": "synthetic", "peak_to_mean": peak_to_mean}
+    state.store(
+        "workbench", part.model_copy(update={"scenario": Scenario.model_validate(data)})
+    )
+    session = st.session_state
+    session["wb_version"] = session.get("wb_version", 0) + 1
+
+
+def _use_demand(summary: dict[str, object]) -> None:
+    """Send the measured demand to Quick compare or the workbench."""
+    fields = quick_demand_from_log(summary)
+    with st.container(border=True):
+        st.markdown("**Use this demand**")
+        left, middle, right = st.columns([2, 1, 1])
+        accelerators = _accelerators()
+        model = left.selectbox(
+            "GPUs in this log (for the workbench's reference hours)",
+            accelerators,
+            key=state.bind(
+                "demand_accelerator",
+                "A100-80GB-SXM4"
+                if "A100-80GB-SXM4" in accelerators
+                else accelerators[0],
+            ),
+        )
+        reference = reference_hours_per_year(
+            float(fields["demand_value"]), "busy_gpus", str(model)
+        )
+        left.caption(
+            f"{float(fields['demand_value']):,.1f} busy GPUs on average, peak to "
+            f"mean {float(fields['peak_to_mean']):.2f}: "
+            f"{reference:,.0f} reference accelerator-hours a year. Quick compare "
+            "counts them as GPUs of the server it compares."
+        )
+        if middle.button("Use in Quick compare", key="demand_to_quick"):
+            _to_quick(fields)
+            st.switch_page("ui/quick_page.py")
+        if right.button("Use in the workbench", key="demand_to_workbench"):
+            _to_workbench(reference, float(fields["peak_to_mean"]))
+            st.switch_page("ui/workbench_page.py")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _hourly(jobs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     hourly = joblog.hourly_concurrency_gpus(jobs)
     frame = hourly.rename("busy_gpus").rename_axis("hour").reset_index()
-    curve = joblog.load_duration_curve_gpus(hourly)
-    ldc = pd.DataFrame(
-        {
-            "share_of_hours": (pd.RangeIndex(len(curve)) + 1) / len(curve),
-            "busy_gpus": curve,
-        }
-    )
+    return frame, load_duration_table(joblog.load_duration_curve_gpus(hourly))
+
+
+def _series(jobs: pd.DataFrame) -> None:
+    frame, ldc = _hourly(jobs)
     series_tab, ldc_tab = st.tabs(["Busy GPUs by hour", "Load-duration curve"])
     series_tab.altair_chart(
         alt.Chart(frame)
@@ -159,11 +247,12 @@ def _series(jobs: pd.DataFrame) -> None:
     )
 
 
+@st.fragment
 def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
+    """The queue simulation: its own widgets rerun only this part of the page."""
     st.subheader("Waits against cluster size")
     biggest = int(jobs["gpus"].max()) if len(jobs) else 1
     mean = float(summary["mean_concurrency"])  # type: ignore[arg-type]
-    low = max(biggest, int(mean))
     left, right = st.columns(2)
     policy = left.radio(
         "Scheduler", ["fifo", "backfill"], horizontal=True, key="demand_policy"
@@ -171,9 +260,7 @@ def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
     span = right.slider(
         "Largest cluster, times the mean demand", 1.2, 4.0, 2.2, key="demand_span"
     )
-    high = max(low + 1, int(mean * span))
-    step = max(1, (high - low) // 12)
-    sizes = tuple(range(low, high + 1, step))
+    sizes = wait_curve_sizes(biggest, mean, float(span))
     try:
         curves = _curves(jobs, sizes, str(policy))
     except ValueError as error:
@@ -185,19 +272,43 @@ def _waits(jobs: pd.DataFrame, summary: dict[str, object]) -> None:
         var_name="statistic",
         value_name="wait_hours",
     )
+    long = long.assign(
+        statistic=long["statistic"].map(
+            {"mean_wait_hours": "mean wait", "p95_wait_hours": "95th percentile wait"}
+        )
+    )
+    ticks = display.nice_ticks(float(long["wait_hours"].max()))
     st.altair_chart(
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("gpus:Q", title="Cluster size (GPUs)"),
+            x=alt.X(
+                "gpus:Q",
+                title="Cluster size (GPUs)",
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
             y=alt.Y(
-                "wait_hours:Q", title="Wait (hours)", scale=alt.Scale(type="symlog")
+                "wait_hours:Q",
+                title="Wait per job (hours, log scale)",
+                scale=alt.Scale(type="symlog", constant=0.1),
+                axis=alt.Axis(values=ticks, format=",~g"),
             ),
             color=alt.Color("statistic:N", title=None),
+            tooltip=[
+                alt.Tooltip("gpus:Q", title="GPUs"),
+                alt.Tooltip("statistic:N", title="Statistic"),
+                alt.Tooltip("wait_hours:Q", title="Hours", format=",.2f"),
+            ],
         ),
         width="stretch",
     )
-    st.dataframe(curves.round(3), hide_index=True, key="demand_waits")
+    common.show_table(
+        curves.round(3),
+        key="demand_waits",
+        column_config={
+            "gpus": st.column_config.NumberColumn("Cluster size (GPUs)", format="%d")
+        },
+    )
 
 
 render()

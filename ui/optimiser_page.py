@@ -1,15 +1,25 @@
-"""Page: the cheapest fleet plan under a department's limits, and cost vs CO2e."""
+"""Page: the cheapest fleet plan under a department's limits, and cost vs CO2e.
+
+The scenario is the workbench's, as edited (the session's scenario, see
+:mod:`ui.state`), or an example. The limits are the session's optimiser part;
+once Optimise was pressed, every change re-plans in the same run, with the
+solver's steps shown as they run.
+"""
 
 import json
+from functools import partial
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from planner import optimise
+from planner import display, optimise
 from planner.scenario import PRESETS, Scenario, preset_text, scenario_from_yaml
-from ui import common, forms
+from ui import common, forms, state
+
+PART = "optimiser"
 
 # Options drawn as widgets (the rest keep their defaults).
 SHOWN = (
@@ -28,54 +38,75 @@ SHOWN = (
     "max_servers_per_year",
 )
 
+SOURCES = {"workbench": "The workbench scenario (as edited)", "example": "An example"}
+
+
+def _problems(error: ValueError) -> list[str]:
+    return list(getattr(error, "problems", None) or [str(error)])
+
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _plan(
-    scenario_json: str,
-    options_json: str,
-    pareto_points: int,
-    log_content: bytes | None = None,
-) -> dict[str, object]:
+    scenario_json: str, options_json: str, log_content: bytes | None = None
+) -> dict[str, Any]:
     scenario = Scenario.model_validate_json(scenario_json)
     options = optimise.OptimiseOptions.model_validate_json(options_json)
     try:
         with common.with_uploaded_log(scenario, log_content) as runnable:
-            plan = optimise.optimise(runnable, options, pareto_points=pareto_points)
+            plan = optimise.optimise(runnable, options)
     except optimise.InfeasiblePlanError as error:
         return {"problems": list(error.problems), "infeasible": True}
     except ValueError as error:  # a scenario that cannot be resolved
-        return {"problems": list(getattr(error, "problems", None) or [str(error)])}
+        return {"problems": _problems(error)}
     return {
         "json": plan.as_json(),
         "purchases": plan.purchases,
         "served": plan.served,
         "binding": plan.binding,
         "costs_by_year": plan.costs_by_year,
-        "pareto": plan.pareto,
         "summary": plan.summary,
     }
 
 
-def _scenario() -> tuple[Scenario, bytes | None]:
-    """The scenario to plan, and the job log uploaded with it (if it has one)."""
-    state = st.session_state
-    sources = ["example"] + (["workbench scenario"] if "wb_data" in state else [])
-    source = st.radio("Scenario", sources, horizontal=True, key="opt_source")
-    if source == "workbench scenario":
-        try:
-            scenario = Scenario.model_validate(state["wb_data"])
-        except ValidationError:
-            st.warning("The workbench scenario is invalid; using the example.")
-        else:
-            log: bytes | None = state.get("wb_log")
-            problem = common.named_file_problem(
-                scenario, has_log_upload=log is not None
-            )
-            if problem is None:
-                return scenario, (log if scenario.demand.joblog else None)
-            common.show_error(f"{problem} (on the workbench); using the example.")
-    preset = st.selectbox("Example", PRESETS, index=1, key="opt_preset")
-    return scenario_from_yaml(preset_text(preset)), None
+@st.cache_data(max_entries=16, show_spinner=False)
+def _frontier(
+    scenario_json: str,
+    options_json: str,
+    points: int,
+    log_content: bytes | None = None,
+) -> dict[str, Any]:
+    scenario = Scenario.model_validate_json(scenario_json)
+    options = optimise.OptimiseOptions.model_validate_json(options_json)
+    try:
+        with common.with_uploaded_log(scenario, log_content) as runnable:
+            return {"pareto": optimise.pareto_frontier(runnable, options, points)}
+    except ValueError as error:
+        return {"problems": _problems(error)}
+
+
+def _scenario(part: state.OptimiserPart) -> tuple[Scenario, bytes | None, str, str]:
+    """The scenario to plan, its uploaded job log, and the source and example."""
+    source = st.radio(
+        "Scenario",
+        list(SOURCES),
+        format_func=SOURCES.get,
+        horizontal=True,
+        key=state.bind("opt_source", part.source),
+    )
+    preset = part.preset
+    if source == "workbench":
+        workbench = state.get("workbench", state.WorkbenchPart)
+        scenario = workbench.scenario
+        st.caption(common.plain(f"Planning: {scenario.name}"))
+        log: bytes | None = st.session_state.get("wb_log")
+        problem = common.named_file_problem(scenario, has_log_upload=log is not None)
+        if problem is None:
+            return scenario, (log if scenario.demand.joblog else None), source, preset
+        common.show_error(f"{problem} (on the workbench); using an example.")
+    preset = str(
+        st.selectbox("Example", PRESETS, key=state.bind("opt_preset", part.preset))
+    )
+    return scenario_from_yaml(preset_text(preset)), None, str(source), preset
 
 
 def render() -> None:
@@ -87,13 +118,15 @@ def render() -> None:
         "over the horizon's load-duration blocks, at least cost in present value "
         "(plus any carbon price), under your limits."
     )
-    scenario, log = _scenario()
-    errors: dict[str, str] = st.session_state.get("opt_errors", {})
+    state.problem_banner(common.show_error)
+    part = state.get(PART, state.OptimiserPart)
+    scenario, log, source, preset = _scenario(part)
+    session = st.session_state
+    errors: dict[str, str] = session.get("opt_errors", {})
     with st.expander("Limits and choices", expanded=True):
-        defaults = optimise.OptimiseOptions().model_dump(mode="json")
         edited = forms.model_form(
             optimise.OptimiseOptions,
-            defaults,
+            part.options.model_dump(mode="json"),
             path="",
             key="opt",
             errors=errors,
@@ -103,11 +136,11 @@ def render() -> None:
             columns=3,
         )
         points = st.number_input(
-            "Pareto points (0 = none)",
-            value=0,
+            "Points on the cost-CO2e frontier (0 = none; each is one more solve)",
             min_value=0,
             max_value=20,
-            key="opt_pareto",
+            step=1,
+            key=state.bind("opt_pareto", part.pareto_points),
         )
     try:
         options = optimise.OptimiseOptions.model_validate(edited)
@@ -116,35 +149,56 @@ def render() -> None:
         options = None
         new_errors = common.field_errors(error)
     if new_errors != errors:
-        st.session_state["opt_errors"] = new_errors
+        session["opt_errors"] = new_errors
         st.rerun()
     if options is None:
         st.error("Some limits are invalid (see beside them).")
         return
-    if not st.button(
-        "Optimise", type="primary", key="opt_run"
-    ) and not st.session_state.get("opt_ran"):
+    pressed = st.button("Optimise", type="primary", key="opt_run")
+    run = pressed or part.run
+    state.store(
+        PART,
+        state.OptimiserPart(
+            options=options,
+            pareto_points=int(points),
+            run=run,
+            source=source,  # type: ignore[arg-type]
+            preset=preset,
+        ),
+    )
+    if not run:
         st.info("Set the limits and press Optimise.")
         return
-    st.session_state["opt_ran"] = True
-    with st.status("Solving ...", expanded=False) as status:
-        result = _plan(
-            scenario.model_dump_json(), options.model_dump_json(), int(points), log
+    scenario_json, options_json = scenario.model_dump_json(), options.model_dump_json()
+    with st.status("Planning ...", expanded=True) as status:
+        st.write("Building and solving the plan (HiGHS) ...")
+        result = _plan(scenario_json, options_json, log)
+        frontier: dict[str, Any] = {}
+        if "problems" not in result and points:
+            st.write(
+                f"Cost-CO2e frontier: {display.plural(int(points), 'point')}, one "
+                "solve each ..."
+            )
+            frontier = _frontier(scenario_json, options_json, int(points), log)
+        failed = "problems" in result or "problems" in frontier
+        status.update(
+            label="Could not plan" if failed else "Planned",
+            state="error" if failed else "complete",
+            expanded=False,
         )
-        status.update(label="Solved", state="complete")
     if "problems" in result:
         if result.get("infeasible"):
             st.error("No plan meets these limits:")
         else:
             st.error("The scenario cannot be planned:")
-        for problem in result["problems"][:50]:  # type: ignore[index]
+        for problem in result["problems"][:50]:
             common.show_error(problem)
         return
-    _draw_plan(result)
+    _draw_plan(result, frontier)
 
 
-def _draw_plan(result: dict[str, object]) -> None:
-    payload: dict = result["json"]  # type: ignore[assignment]
+def _draw_plan(result: dict[str, Any], frontier: dict[str, Any]) -> None:
+    payload: dict[str, Any] = result["json"]
     st.success(common.plain(result["summary"]))
     columns = st.columns(3)
     columns[0].metric("Present value of costs", common.money(float(payload["npv_usd"])))
@@ -152,8 +206,8 @@ def _draw_plan(result: dict[str, object]) -> None:
         "CO2e over the horizon", f"{float(payload['co2e_kg']) / 1e3:,.1f} t"
     )
     columns[2].metric("Solver status", str(payload["status"]))
-    purchases: pd.DataFrame = result["purchases"]  # type: ignore[assignment]
-    served: pd.DataFrame = result["served"]  # type: ignore[assignment]
+    purchases: pd.DataFrame = result["purchases"]
+    served: pd.DataFrame = result["served"]
     plan_tab, mix_tab, limits_tab, pareto_tab = st.tabs(
         ["Purchases", "Source mix", "Binding limits", "Cost vs CO2e"]
     )
@@ -166,44 +220,85 @@ def _draw_plan(result: dict[str, object]) -> None:
                 .mark_bar()
                 .encode(
                     x=alt.X("calendar_year:O", title="Year"),
-                    y=alt.Y("servers:Q", title="Servers bought"),
+                    y=alt.Y(
+                        "servers:Q",
+                        title="Servers bought (count)",
+                        axis=alt.Axis(format="d", tickMinStep=1),
+                    ),
                     color=alt.Color("spec:N", title=None),
                 ),
                 width="stretch",
             )
-            st.dataframe(purchases, hide_index=True, key="opt_purchases")
+            common.show_table(purchases, key="opt_purchases")
     with mix_tab:
         st.altair_chart(
             alt.Chart(served)
             .mark_bar()
             .encode(
                 x=alt.X("calendar_year:O", title="Year"),
-                y=alt.Y("reference_hours:Q", title="Reference accelerator-hours"),
+                y=alt.Y(
+                    "reference_hours:Q",
+                    title="Work served (reference accelerator-hours)",
+                    axis=alt.Axis(format=",.3s"),
+                ),
                 color=alt.Color("source:N", title=None),
             ),
             width="stretch",
         )
     with limits_tab:
-        st.dataframe(result["binding"], hide_index=True, key="opt_binding")
+        binding: pd.DataFrame = result["binding"]
+        if binding.empty:
+            st.write("No limit binds: the plan is the unconstrained cheapest.")
+        else:
+            common.show_table(binding, key="opt_binding")
     with pareto_tab:
-        pareto = result.get("pareto")
+        for problem in frontier.get("problems", [])[:20]:
+            common.show_error(problem)
+        pareto = frontier.get("pareto")
         if isinstance(pareto, pd.DataFrame) and not pareto.empty:
             st.altair_chart(
                 alt.Chart(pareto)
+                .transform_calculate(co2e_t="datum.co2e_kg / 1000")
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("co2e_kg:Q", title="CO2e over the horizon (kg)"),
-                    y=alt.Y("npv_usd:Q", title="Present value (USD)"),
-                    tooltip=list(pareto.columns),
+                    x=alt.X("co2e_t:Q", title="CO2e over the horizon (t)"),
+                    y=alt.Y(
+                        "npv_usd:Q",
+                        title="Present value of costs (USD)",
+                        axis=alt.Axis(format="$,.3s"),
+                    ),
+                    tooltip=[
+                        alt.Tooltip("co2e_t:Q", title="t CO2e", format=",.1f"),
+                        alt.Tooltip("npv_usd:Q", title="USD", format="$,.0f"),
+                        alt.Tooltip(
+                            "carbon_price_usd_per_t:Q",
+                            title="Implied carbon price (USD/t)",
+                            format="$,.0f",
+                        ),
+                    ],
                 ),
                 width="stretch",
             )
-            st.dataframe(pareto, hide_index=True, key="opt_pareto_table")
+            common.show_table(
+                pareto,
+                key="opt_pareto_table",
+                column_config={
+                    "co2e_cap_kg": common.number_column("CO2e cap (kg)"),
+                    "co2e_kg": common.number_column("CO2e (kg)"),
+                    "mip_gap": st.column_config.NumberColumn("MIP gap", format="%.4f"),
+                },
+            )
+            st.caption(
+                "A point not solved on its own reuses the previous point's plan, "
+                "which already meets its tighter cap (AUGMECON2's bypass); the "
+                "first point is the cheapest plan itself."
+            )
         else:
-            st.write("Ask for Pareto points above to draw the frontier.")
-    st.download_button(
+            st.write("Ask for frontier points above to draw the cost-CO2e frontier.")
+    common.download(
+        st,
         "Plan (JSON)",
-        json.dumps(payload, indent=2, default=str),
+        partial(json.dumps, payload, indent=2, default=str),
         file_name="fleet_plan.json",
         key="opt_download",
     )

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.reference import strubell2019
+from ui import common
 
 
 @st.cache_data
@@ -34,17 +35,15 @@ def render() -> None:
     middle.metric(
         "Cloud on-demand (Table 4)",
         f"${hvc['cloud_on_demand_usd']:,.0f}",
-        f"{hvc['ratio_on_demand_to_hardware']:.2f}x hardware",
-        delta_color="off",
+        **common.cost_ratio_delta(hvc["ratio_on_demand_to_hardware"], "hardware"),
     )
     right.metric(
         "Cloud pre-emptible",
         f"${hvc['cloud_preemptible_usd']:,.0f}",
-        f"{hvc['ratio_preemptible_to_hardware']:.2f}x hardware",
-        delta_color="off",
+        **common.cost_ratio_delta(hvc["ratio_preemptible_to_hardware"], "hardware"),
     )
     st.subheader("Table 3: cost of training")
-    st.dataframe(
+    common.show_table(
         table3[
             [
                 "model",
@@ -59,12 +58,11 @@ def render() -> None:
                 "note",
             ]
         ].round(2),
-        hide_index=True,
     )
     st.subheader("Table 4: the LISA R&D project")
-    st.dataframe(table4.round(2), hide_index=True)
+    common.show_table(table4.round(2))
     st.subheader("Table 1: CO2e of familiar consumption and of training")
-    st.dataframe(table1.round(0), hide_index=True)
+    common.show_table(table1.round(0))
     st.subheader("The same training runs at today's catalog prices")
     rates, today = _today()
     st.caption(
@@ -72,8 +70,8 @@ def render() -> None:
         "rate per chip-hour in the shipped cloud catalog (suspect rows excluded). "
         "The section 5 question for today's hardware is the Quick compare page."
     )
-    st.dataframe(rates.round(3), key="today_rates")
-    st.dataframe(today.round(0), hide_index=True, key="today_table3")
+    common.show_table(rates.round(3).reset_index(), key="today_rates")
+    common.show_table(today.round(0), key="today_table3")
 
 
 render()

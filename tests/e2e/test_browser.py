@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from planner import breakeven, tco
-from planner.quick import QuickCompare, quick_scenario
+from planner import breakeven, tco, verdict
+from planner.quick import QuickCompare
+from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.reference import strubell2019
 
 pytestmark = pytest.mark.e2e
@@ -84,19 +85,25 @@ def app_url():
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make e2e installs it)")
     with sync_api.sync_playwright() as playwright:
         # launch() always starts from a fresh temporary profile (Playwright
         # refuses --user-data-dir here), which is what the fresh-profile rule asks.
-        browser = playwright.chromium.launch(
+        chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=BROWSER_ARGS
         )
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield tab
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield tab
+    tab.close()
 
 
 def _settled(page):
@@ -106,42 +113,126 @@ def _settled(page):
     )
 
 
+def _shot(page, name: str) -> None:
+    """Screenshot the whole page: the app scrolls inside its main block, so the
+    viewport is made as tall as that block first (at most 5,000 pixels)."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 1000)"
+    )
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(height + 80, 5000)})
+    _settled(page)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+    page.set_viewport_size(size)
+
+
 def _visit(page, url, text):
     page.goto(url)
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
     _settled(page)
 
 
-def test_quick_compare_in_the_browser(page, app_url):
-    scenario = quick_scenario(QuickCompare())
+def _quick_verdict(**changes: object) -> tuple[str, str]:
+    scenario = quick_scenario_with_hybrid(QuickCompare(**changes))
+    evaluation = tco.evaluate(scenario)
     found = breakeven.break_even(
         scenario,
-        scenario.strategies[-1].name,
+        next(s for s in scenario.strategies if s.kind == "onprem").name,
         scenario.strategies[0].name,
-        evaluation=tco.evaluate(scenario),
+        evaluation=evaluation,
     )
-    _visit(page, app_url, "Break-even utilisation")  # the default page is at /
-    page.get_by_text(f"{found.cloud_premium:.2f}x").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(SHOTS / "quick_compare.png"), full_page=True)
+    sentence = verdict.recommendations(evaluation)["institution"].sentence
+    return sentence, f"{found.cloud_premium:.2f}x"
+
+
+def _shows(page, text: str, timeout: float = 60_000) -> None:
+    """Wait until the page shows ``text`` (ignoring the invisible word joiners
+    that keep plain text from becoming links)."""
+    page.wait_for_function(
+        "t => document.body.innerText.replaceAll('\\u2060', '').includes(t)",
+        arg=text,
+        timeout=timeout,
+    )
+
+
+def _body(page) -> str:
+    return page.inner_text("body").replace("\u2060", "")
+
+
+def _number(page, label: str):
+    return page.locator(f'input[aria-label^="{label}"]').first
+
+
+def test_quick_compare_in_the_browser(page, app_url):
+    sentence, premium = _quick_verdict()
+    _visit(page, app_url, "Break-even utilisation")  # the root opens Quick compare
+    page.get_by_text(premium).first.wait_for(timeout=30_000)
+    assert page.url.split("?")[0].endswith("/quick")
+    assert sentence in _body(page)
+    _shot(page, "quick_compare.png")
+
+
+def test_every_page_has_its_own_address(page, app_url):
+    for path, text in (
+        ("quick", "Break-even utilisation"),
+        ("workbench", "Scenario workbench"),
+        ("consortium", "Consortium"),
+        ("data", "Data catalogs"),
+    ):
+        _visit(page, f"{app_url}/{path}", text)
+        assert "Page not found" not in page.inner_text("body")
+
+
+def test_a_shared_link_opens_the_same_question_in_a_fresh_browser(
+    page, app_url, browser
+):
+    _visit(page, f"{app_url}/quick", "Break-even utilisation")
+    box = _number(page, "Demand, busy GPUs")
+    box.fill("24")
+    box.press("Enter")
+    sentence, premium = _quick_verdict(demand_value=24.0)
+    _shows(page, sentence)
+    _settled(page)
+    page.wait_for_function("() => location.search.includes('q=v1.')")
+    link = page.url
+    # A new browser context: no cookies, storage or session shared.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = context.new_page()
+        _visit(fresh, link, "Break-even utilisation")
+        _shows(fresh, sentence)
+        body = _body(fresh)
+        assert sentence in body
+        assert premium in body
+        assert _number(fresh, "Demand, busy GPUs").input_value() == "24.0"
+        # A broken link is one message, and the default question is kept.
+        _visit(fresh, f"{app_url}/quick?q=v1.broken", "Break-even utilisation")
+        fresh.get_by_text("This link could not be opened").first.wait_for()
+    finally:
+        context.close()
 
 
 def test_workbench_in_the_browser(page, app_url):
     _visit(page, f"{app_url}/workbench", "Scenario workbench")
-    page.get_by_text("AWS p5 on-demand").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(SHOTS / "workbench.png"), full_page=True)
+    _shows(page, "is cheapest (institution view")
+    page.get_by_text("Site", exact=True).first.click()
+    page.get_by_text("Where the machine room is").first.wait_for(timeout=30_000)
+    _settled(page)
+    _shot(page, "workbench.png")
 
 
 def test_strubell_page_in_the_browser(page, app_url):
     hardware = strubell2019.hardware_vs_cloud()["hardware_usd"]
     _visit(page, f"{app_url}/strubell", "Energy and Policy Considerations")
     page.get_by_text(f"${hardware:,.0f}").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(SHOTS / "strubell.png"), full_page=True)
+    _shot(page, "strubell.png")
 
 
 def test_data_page_in_the_browser(page, app_url):
     _visit(page, f"{app_url}/data", "Data catalogs")
     page.get_by_text("rows").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+    _shot(page, "data.png")
 
 
 def test_demand_page_imports_an_uploaded_log(page, app_url):
@@ -149,23 +240,26 @@ def test_demand_page_imports_an_uploaded_log(page, app_url):
     log = ROOT / "tests" / "data" / "joblogs" / "sacct_mixed.txt"
     page.locator("input[type=file]").set_input_files(str(log))
     page.get_by_text("5 rejected rows").first.wait_for(timeout=60_000)
+    page.get_by_text("Read sacct_mixed.txt").first.wait_for(timeout=60_000)
     _settled(page)
-    page.screenshot(path=str(SHOTS / "demand.png"), full_page=True)
+    _shot(page, "demand.png")
 
 
 def test_optimiser_page_in_the_browser(page, app_url):
     _visit(page, f"{app_url}/optimiser", "Optimiser")
     page.get_by_role("button", name="Optimise").click()
     page.get_by_text("Present value of costs").first.wait_for(timeout=120_000)
+    page.get_by_text("Planned").first.wait_for(timeout=120_000)
     _settled(page)
-    page.screenshot(path=str(SHOTS / "optimiser.png"), full_page=True)
+    _shot(page, "optimiser.png")
 
 
 def test_consortium_page_in_the_browser(page, app_url):
     _visit(page, f"{app_url}/consortium", "Consortium")
     page.get_by_text("Pooling costs").first.wait_for(timeout=120_000)
+    page.get_by_text("Buy-in").first.wait_for(timeout=60_000)
     _settled(page)
-    page.screenshot(path=str(SHOTS / "consortium.png"), full_page=True)
+    _shot(page, "consortium.png")
 
 
 def _files_under(folder: Path) -> dict[str, tuple[int, int]]:

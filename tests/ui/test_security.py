@@ -216,7 +216,7 @@ def test_the_optimiser_refuses_a_workbench_scenario_naming_a_file(opened):
     app = open_page("ui/workbench_page.py")
     upload_scenario(app, scenario_yaml(joblog={"path": "/etc/passwd"}))
     app.switch_page("ui/optimiser_page.py").run()
-    app.radio(key="opt_source").set_value("workbench scenario").run()
+    app.radio(key="opt_source").set_value("workbench").run()
     opened.clear()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
@@ -360,8 +360,42 @@ def test_the_optimiser_reports_a_scenario_that_cannot_be_resolved():
     assert not app.exception
     assert any("no-such-server" in as_text(e.value) for e in app.error)
     app.switch_page("ui/optimiser_page.py").run()
-    app.radio(key="opt_source").set_value("workbench scenario").run()
+    app.radio(key="opt_source").set_value("workbench").run()
     app.button(key="opt_run").click().run(timeout=180)
     assert not app.exception
     shown = all_text(app)
     assert "cannot be planned" in shown or "no-such-server" in shown
+
+
+@pytest.mark.parametrize("part", ["consortium", "workbench"])
+def test_a_link_naming_a_server_file_opens_nothing(opened, part):
+    from planner.share import encode_link
+
+    data = load_preset("consortium").model_dump(mode="json")
+    data["demand"]["joblog"] = {"path": "/etc/passwd"}
+    data["demand"]["reference_hours_per_year"] = None
+    payload = {"consortium": {"source": "example", "scenario": data}}
+    if part == "workbench":
+        payload = {
+            "workbench": {"scenario": data},
+            "consortium": {"source": "workbench"},
+        }
+    app = AppTest.from_file(APP_PATH, default_timeout=60)
+    app.query_params["q"] = encode_link(payload)
+    opened.clear()
+    app.run()
+    for page in (
+        "ui/consortium_page.py",
+        "ui/workbench_page.py",
+        "ui/optimiser_page.py",
+    ):
+        app.switch_page(page).run()
+        assert not app.exception
+        shown = all_text(app)
+        assert "root:x:0:0" not in shown
+    app.switch_page("ui/consortium_page.py").run()
+    assert "the app opens no file a scenario names" in all_text(app)
+    app.switch_page("ui/optimiser_page.py").run()
+    app.button(key="opt_run").click().run(timeout=180)
+    assert "root:x:0:0" not in all_text(app)
+    assert not any(os.path.realpath(p) == "/etc/passwd" for p in opened if p)
