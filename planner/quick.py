@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from planner import defaults
+from planner.resolve import relative_throughput
 from planner.scenario import (
     DemandShape,
     Frozen,
@@ -186,13 +187,14 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
         If the expanded scenario is invalid (one line per problem).
     LookupError
         If the server or the offer is not in the catalogs.
+    planner.resolve.ResolutionError
+        If the server's accelerator has no relative throughput (e.g. the 2019
+        GTX 1080 Ti row): demand cannot be put in reference hours.
     """
     server = catalog.server(inputs.server)
     model = str(server["accelerator_model"])
     reference = defaults.REFERENCE_ACCELERATOR
-    relative = float(catalog.accelerator(model)["relative_throughput"]) / float(
-        catalog.accelerator(reference)["relative_throughput"]
-    )
+    relative = relative_throughput(catalog.Catalog(), model, reference)
     accelerator_hours = (
         inputs.demand_value * HOURS_PER_YEAR
         if inputs.demand_kind == "busy_gpus"

@@ -385,9 +385,20 @@ def _reference_throughput(catalog: Catalog, reference: str) -> float:
     return value
 
 
-def _relative_throughput(
-    catalog: Catalog, model: str, reference: str, override: float | None
+def relative_throughput(
+    catalog: Catalog, model: str, reference: str, override: float | None = None
 ) -> float:
+    """Work of one accelerator-hour of ``model`` in reference accelerator-hours.
+
+    The catalog's benchmark-based ``relative_throughput`` (MLPerf Training or
+    published transformer throughput, against A100-80GB) of the model over the
+    reference's, unless the user gives their own factor.
+
+    Raises
+    ------
+    ResolutionError
+        If either accelerator has no relative throughput in the catalog.
+    """
     if override is not None:
         return override
     value = _float_or_none(catalog.accelerator(model).get("relative_throughput"))
@@ -626,7 +637,7 @@ def _resolve_offer(
                 if strategy.commitment_discount is None
                 else strategy.commitment_discount
             )
-    relative = _relative_throughput(
+    relative = relative_throughput(
         catalog,
         model,
         scenario.demand.reference_accelerator,
@@ -773,7 +784,7 @@ def resolve_server(
         return _inline_server(strategy, strategy.server, scenario, catalog)
     try:
         row = catalog.server(strategy.server)
-        relative = _relative_throughput(
+        relative = relative_throughput(
             catalog,
             str(row["accelerator_model"]),
             scenario.demand.reference_accelerator,
@@ -833,7 +844,7 @@ def _inline_server(
         relative = (
             spec.relative_throughput
             if spec.relative_throughput is not None
-            else _relative_throughput(
+            else relative_throughput(
                 catalog, str(model), scenario.demand.reference_accelerator, None
             )
         )

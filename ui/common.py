@@ -361,7 +361,7 @@ def servers() -> tuple[list[str], list[str]]:
 
     A server whose accelerator has no relative throughput in the catalog
     (8xGTX1080Ti-2019, a 2019 reference row) cannot turn demand into
-    reference hours (reported as a library issue), so it is not offered.
+    reference hours (the engine refuses it), so it is not offered.
     """
     catalog = pricing_catalog.Catalog()
     usable: list[str] = []
@@ -377,30 +377,17 @@ def servers() -> tuple[list[str], list[str]]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cloud_offers(server: str) -> tuple[list[str], list[str]]:
+def cloud_offers(server: str) -> list[str]:
     """Offers with the server's accelerator ("provider|region|instance").
 
-    Returns the offers the engine can price, cheapest first, and those it
-    cannot: the catalog lists offers in regions without a grid intensity,
-    which the engine refuses (reported as a library issue), so they are not
-    offered.
+    Cheapest first. Every one can be priced: a region the grid catalog cannot
+    place resolves at the world average, with a warning beside the answer.
     """
-    catalog = pricing_catalog.Catalog()
-    usable: list[str] = []
-    refused: list[str] = []
     try:
         offers = cloud_offers_for_server(server)
     except LookupError:  # not a catalog server (an inline specification)
-        return [], []
-    for provider, region, instance in offers:
-        text = f"{provider}|{region}|{instance}"
-        try:
-            catalog.grid_intensity(provider=provider, cloud_region=region)
-        except LookupError:
-            refused.append(text)
-        else:
-            usable.append(text)
-    return usable, refused
+        return []
+    return [f"{provider}|{region}|{instance}" for provider, region, instance in offers]
 
 
 CUSTOM_PLACE = "custom"

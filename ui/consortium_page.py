@@ -68,7 +68,7 @@ def _servers() -> list[str]:
 
 
 def _offers(server: str) -> list[str]:
-    return common.cloud_offers(server)[0]
+    return common.cloud_offers(server)
 
 
 def _accelerator(server: object) -> str:

@@ -89,7 +89,7 @@ def _servers() -> list[str]:
 
 
 def _offers(server: str) -> list[str]:
-    return common.cloud_offers(server)[0]
+    return common.cloud_offers(server)
 
 
 def _convert_unit() -> None:
@@ -162,12 +162,6 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
             help="Cheapest per accelerator-hour first (cloud_prices catalog).",
         )
         raw["provider"], raw["region"], raw["instance_type"] = str(offer).split("|")
-        hidden = common.cloud_offers(str(server))[1]
-        if hidden:
-            st.caption(
-                f"{display.plural(len(hidden), 'offer')} with this accelerator left "
-                "out: the catalog has no grid intensity for their region."
-            )
     else:
         st.warning("No cloud offer in the catalog has this server's accelerator.")
         errors.setdefault("_", "no cloud offer has this server's accelerator")

@@ -1,8 +1,11 @@
 """Quick compare's hybrid: the owned strategy plus burst to the same offer."""
 
+import pytest
+
 from planner import tco
 from planner.quick import QuickCompare, quick_scenario
 from planner.quick_hybrid import hybrid_name, quick_scenario_with_hybrid
+from planner.resolve import ResolutionError
 
 
 def test_the_hybrid_owns_the_same_servers_and_bursts_to_the_offer():
@@ -32,3 +35,10 @@ def test_the_hybrid_serves_all_the_work():
 
 def test_a_scenario_without_a_hybrid_has_no_hybrid_name():
     assert hybrid_name(quick_scenario(QuickCompare())) is None
+
+
+def test_a_server_without_relative_throughput_is_refused_not_nan():
+    # The 2019 GTX 1080 Ti row has no benchmark throughput: its demand cannot
+    # be put in reference hours, and quick compare says so instead of NaN.
+    with pytest.raises(ResolutionError, match="GTX-1080Ti has no relative_throughput"):
+        quick_scenario(QuickCompare(server="8xGTX1080Ti-2019"))
