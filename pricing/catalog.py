@@ -2206,6 +2206,9 @@ def _places_in(
     )
     for kind, scope, key in levels:
         rows = ranked_grid[ranked_grid["scope"] == scope].drop_duplicates(key)
+        # A place is listed only if it can be looked up by its id: a cloud row
+        # without a region id (mlco2/impact's Scaleway Paris) cannot.
+        rows = rows.dropna(subset=key)
         for _, row in rows.iterrows():
             code = row["subdivision_code"]
             if kind == "country" or _isna(code) or str(code) not in tariffs:
