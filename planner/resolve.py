@@ -1189,7 +1189,14 @@ def site_values(
             if year is not None
             else found.value
         )
-        assumptions.append(_sourced(f"electricity of {site.location}", found))
+        what, text = _sourced(f"electricity of {site.location}", found)
+        if year is not None and int(year) != scenario.currency_year:
+            # Say the number the engine uses, and how it came from the row.
+            text = (
+                f"{tariff:.4g} USD/kWh in {scenario.currency_year} dollars (CPI-U "
+                f"from {int(year)}: {text})"
+            )
+        assumptions.append((what, text))
         warnings.extend(_old(found, scenario, f"electricity of {site.location}"))
     grid = site.grid_co2e_g_per_kwh
     if grid is None:

@@ -23,3 +23,13 @@ def test_an_old_looked_up_value_is_warned_with_its_year():
         line.startswith("grid intensity of US-MA") and "2020 data" in line
         for line in resolved.warnings
     )
+
+
+def test_the_looked_up_tariff_is_listed_at_the_value_the_engine_uses():
+    # The department's tariff is EIA 2024 money converted by CPI-U to the
+    # scenario's currency year; the assumptions list prints that number.
+    resolved = resolve(load_preset("department"))
+    text = dict(resolved.assumptions)["electricity of US-MA"]
+    used = resolved.site.electricity_usd_per_kwh[0]
+    assert text.startswith(f"{used:.4g} USD/kWh in {resolved.scenario.currency_year}")
+    assert "0.2061 USD/kWh (2024 data" in text  # the row itself, EIA EPM
