@@ -1,0 +1,1 @@
+"""How sure the answer is: uncertain inputs, Monte Carlo, sensitivity, robust plans."""
