@@ -260,6 +260,9 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
 
             problems = validation_problems(error)
             raise ScenarioError([f"{args.options}: {p}" for p in problems]) from None
+    if args.robust:
+        _robust_plan(args, scenario, catalog, options)
+        return
     plan = optimise.optimise(
         scenario, options, pareto_points=args.pareto, catalog=catalog
     )
@@ -386,6 +389,51 @@ def _draws(text: str) -> int:
         msg = f"must be a positive number of draws, got {value}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _robust_plan(
+    args: argparse.Namespace, scenario: Any, catalog: Any, options: Any
+) -> None:
+    """``planner optimise --robust``: the two-stage plan over sampled futures."""
+    from planner.uncertainty.robust import robust_plan
+    from planner.uncertainty.spec import default_uncertainty, load_uncertainty
+    from planner.uncertainty.sweep import check_scheduler, scheduler_address
+
+    address = scheduler_address(args.scheduler)
+    if address is not None:
+        check_scheduler(address)
+    spec = (
+        load_uncertainty(args.uncertainty)
+        if args.uncertainty
+        else default_uncertainty(scenario, catalog=catalog)
+    )
+    plan = robust_plan(
+        scenario,
+        spec,
+        options,
+        futures=args.futures,
+        objective=args.risk,
+        alpha=args.alpha,
+        seed=args.seed,
+        catalog=catalog,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    if args.format == "json":
+        _emit_json(plan.as_json())
+        return
+    out = sys.stdout
+    out.write(plan.summary + "\n")
+    for title, frame in (
+        ("Purchases (robust)", plan.purchases),
+        ("Commitments (robust)", plan.commitments),
+        ("Purchases (deterministic)", plan.deterministic_purchases),
+        ("Commitments (deterministic)", plan.deterministic_commitments),
+    ):
+        if not frame.empty:
+            out.write(f"\n{title}\n{frame.to_string(index=False)}\n")
+    for note in plan.notes:
+        sys.stderr.write(f"planner optimise: note: {note}\n")
 
 
 # --- consortium -------------------------------------------------------------------
@@ -673,6 +721,39 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="K",
         help="also compute a cost-CO2e frontier of K points",
+    )
+    optimise.add_argument(
+        "--robust",
+        action="store_true",
+        help="a plan that holds up: first-stage purchases and commitments shared "
+        "by sampled futures (two-stage stochastic MILP), with VSS and EVPI",
+    )
+    optimise.add_argument(
+        "--futures", type=int, default=50, metavar="K", help="--robust: futures"
+    )
+    optimise.add_argument(
+        "--risk",
+        choices=("expected", "cvar"),
+        default="expected",
+        help="--robust: minimise the expected cost or its CVaR",
+    )
+    optimise.add_argument(
+        "--alpha", type=float, default=0.9, help="--robust: CVaR level [0-1)"
+    )
+    optimise.add_argument(
+        "--uncertainty",
+        metavar="SPEC.yaml",
+        help="--robust: uncertain inputs (default: the sourced preset)",
+    )
+    optimise.add_argument("--seed", type=int, metavar="S", help="--robust: seed")
+    optimise.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--robust: Dask scheduler for the sweeps of solves "
+        "(default $PLANNER_SCHEDULER, else local processes)",
+    )
+    optimise.add_argument(
+        "--workers", type=int, metavar="N", help="--robust: local processes"
     )
     optimise.add_argument("--format", choices=("table", "json"), default="table")
     optimise.set_defaults(handler=_cmd_optimise)
