@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,15 +61,17 @@ from planner.uncertainty.engine import (
     Outcomes,
     Prepared,
     apply_values,
-    concatenate,
     typed_values,
 )
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-CHUNK_DRAWS = 16_384
-"""Draws evaluated together: bounds memory (about 1.5 MB per ledger line). [-]"""
+CHUNK_DRAWS = 32_768
+"""Draws evaluated together: bounds memory (about 3 MB per array). [-]"""
+
+MAX_THREADS = 8
+"""Most threads evaluating chunks of draws at once. [-]"""
 
 MAX_GROUPS = 256
 """Most structural groups (distinct values of the discrete inputs). [-]"""
@@ -430,14 +434,17 @@ def service_costs(group: ResolvedScenario, inputs: DrawInputs) -> dict[str, Floa
 
 @dataclass(frozen=True)
 class Curve:
-    """Each year's demand sorted, for ``sum_h w_h min(D_h, K)`` at any ``K``."""
+    """Each year's load-duration integral ``G(K) = sum_h w_h min(D_h, K)``.
 
-    ascending: FloatArray
-    """Shape (years, points): levels, ascending. [reference accelerators]"""
-    energy_prefix: FloatArray
-    """Shape (years, points + 1): sum of level x hours below each point."""
-    hours_prefix: FloatArray
-    """Shape (years, points + 1): hours below each point. [h]"""
+    ``G`` is piecewise linear in ``K`` with a knot at each distinct level (slope:
+    the hours above it), so it is tabulated at the knots once and read by linear
+    interpolation, exactly.
+    """
+
+    knots: tuple[FloatArray, ...]
+    """Per year: 0 and the distinct levels, ascending. [reference accelerators]"""
+    integral: tuple[FloatArray, ...]
+    """Per year: ``G`` at each knot. [reference accelerator-h]"""
     total: FloatArray
     """Shape (years,): each year's reference hours. [reference accelerator-h]"""
     hours: float
@@ -446,18 +453,27 @@ class Curve:
     @classmethod
     def of(cls, levels: FloatArray, hours: FloatArray) -> Curve:
         """The curve of levels (years, points) with the hours of each point."""
-        order = np.argsort(levels, axis=1, kind="stable")
-        ascending = np.take_along_axis(levels, order, axis=1)
-        weights = np.asarray(hours, dtype=float)[order]
-        zero = np.zeros((levels.shape[0], 1))
-        energy = np.concatenate([zero, np.cumsum(ascending * weights, axis=1)], axis=1)
-        prefix = np.concatenate([zero, np.cumsum(weights, axis=1)], axis=1)
+        weights = np.asarray(hours, dtype=float)
+        knots, integral = [], []
+        for row in np.asarray(levels, dtype=float):
+            order = np.argsort(row, kind="stable")
+            ascending, weight = row[order], weights[order]
+            unique, first = np.unique(ascending, return_index=True)
+            energy = np.concatenate([[0.0], np.cumsum(ascending * weight)])
+            below = np.concatenate([[0.0], np.cumsum(weight)])
+            # G at a level L: what lies below it, plus L for every hour above.
+            at = energy[first] + unique * (below[-1] - below[first])
+            if unique.size and unique[0] <= 0.0:
+                knots.append(unique)
+                integral.append(at)
+            else:
+                knots.append(np.concatenate([[0.0], unique]))
+                integral.append(np.concatenate([[0.0], at]))
         return cls(
-            ascending=ascending,
-            energy_prefix=energy,
-            hours_prefix=prefix,
-            total=np.asarray((levels * hours).sum(axis=1), dtype=float),
-            hours=float(np.sum(hours)),
+            knots=tuple(knots),
+            integral=tuple(integral),
+            total=np.asarray((levels * weights).sum(axis=1), dtype=float),
+            hours=float(np.sum(weights)),
         )
 
     def served(self, scale: FloatArray, capacity: FloatArray) -> FloatArray:
@@ -473,21 +489,28 @@ class Curve:
         Returns
         -------
         numpy.ndarray of shape (draws, years)
-            ``sum_h w_h min(scale D_h, capacity)``. [reference accelerator-h]
+            ``sum_h w_h min(scale D_h, capacity) = scale G(capacity / scale)``.
+            [reference accelerator-h]
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> curve = Curve.of(np.array([[1.0, 3.0, 2.0]]), np.ones(3))
+        >>> curve.served(np.array([[1.0], [2.0]]), np.array([2.5])).tolist()
+        [[5.5], [7.0]]
         """
         capacity = np.broadcast_to(capacity, scale.shape)
         out = np.zeros(scale.shape)
-        positive = scale > 0
         for year in range(scale.shape[1]):
             s = scale[:, year]
-            live = positive[:, year]
+            live = s > 0
             threshold = np.divide(
                 capacity[:, year], s, out=np.zeros_like(s), where=live
             )
-            index = np.searchsorted(self.ascending[year], threshold, side="right")
-            below = self.energy_prefix[year, index]
-            above = self.hours - self.hours_prefix[year, index]
-            out[:, year] = np.where(live, s * (below + threshold * above), 0.0)
+            knots = self.knots[year]
+            served = np.interp(threshold, knots, self.integral[year])
+            # Beyond the peak every hour is served: G is flat at the total.
+            out[:, year] = np.where(live, s * served, 0.0)
         return out
 
 
@@ -710,17 +733,34 @@ class GroupContext:
     """Pooled demand of each shared strategy, by strategy index."""
 
 
-def group_context(resolved: ResolvedScenario) -> GroupContext:
-    """Curves of the scenario's demand and of each shared cluster's pooled demand."""
+def group_context(
+    resolved: ResolvedScenario, cache: dict[bytes, Curve] | None = None
+) -> GroupContext:
+    """Curves of the scenario's demand and of each shared cluster's pooled demand.
+
+    ``cache`` keeps curves by the content of their demand, so groups that differ
+    only in prices or lives share them.
+    """
+    import hashlib
+
+    store = {} if cache is None else cache
+
+    def curve(levels: FloatArray, hours: FloatArray) -> Curve:
+        key = hashlib.blake2b(levels.tobytes() + hours.tobytes()).digest()
+        if key not in store:
+            store[key] = Curve.of(levels, hours)
+        return store[key]
+
     profile = resolved.demand
+    hours = np.asarray(profile.hours, dtype=float)
     pooled = {}
     for index, strategy in enumerate(resolved.strategies):
         if isinstance(strategy, ResolvedOwnedStrategy) and strategy.members:
             levels = profile.levels + sum(m.demand.levels for m in strategy.members)
-            pooled[index] = Curve.of(np.asarray(levels, dtype=float), profile.hours)
+            pooled[index] = curve(np.asarray(levels, dtype=float), hours)
     return GroupContext(
         resolved=resolved,
-        demand=Curve.of(np.asarray(profile.levels, dtype=float), profile.hours),
+        demand=curve(np.asarray(profile.levels, dtype=float), hours),
         pooled=pooled,
     )
 
@@ -1093,6 +1133,7 @@ def batched_outcomes(
     break_even: bool = True,
     progress: Callable[[int, int], None] | None = None,
     chunk: int = CHUNK_DRAWS,
+    threads: int | None = None,
 ) -> Outcomes:
     """Every draw, vectorised: grouped by structure, chunked, in draw order.
 
@@ -1106,8 +1147,10 @@ def batched_outcomes(
         Also the flat-demand break-even utilisations.
     progress : callable, optional
         ``progress(done, total)`` after each chunk.
-    chunk : int, default 16384
+    chunk : int, default 32768
         Draws per evaluation.
+    threads : int, optional
+        Threads evaluating chunks (default: the CPUs, at most 8).
 
     Returns
     -------
@@ -1136,27 +1179,69 @@ def batched_outcomes(
         )
         raise NotVectorisedError(msg)
     total = typed.shape[0]
-    parts: list[tuple[IntArray, Outcomes]] = []
-    done = 0
+    tasks: list[tuple[IntArray, GroupContext]] = []
+    curves: dict[bytes, Curve] = {}
     for g, key in enumerate(groups):
         rows = np.flatnonzero(inverse == g)
-        context = group_context(_group_resolved(prepared, structural, key))
-        for start in range(0, rows.size, chunk):
-            chosen = rows[start : start + chunk]
-            parts.append(
-                (
-                    chosen,
-                    group_outcomes(
-                        prepared, context, typed[chosen], break_even=break_even
-                    ),
-                )
-            )
+        context = group_context(_group_resolved(prepared, structural, key), curves)
+        tasks.extend(
+            (rows[start : start + chunk], context)
+            for start in range(0, rows.size, chunk)
+        )
+
+    def run(task: tuple[IntArray, GroupContext]) -> Outcomes:
+        chosen, context = task
+        return group_outcomes(prepared, context, typed[chosen], break_even=break_even)
+
+    out: Outcomes | None = None
+    done = 0
+    # numpy releases the GIL in its array loops: chunks run on threads, and each
+    # result is written to its draws' rows, so threads change no number.
+    with ThreadPoolExecutor(max_workers=threads or _threads()) as pool:
+        for (chosen, _), outcome in zip(tasks, pool.map(run, tasks), strict=True):
+            out = _filled(out, outcome, chosen, total)
             done += chosen.size
             if progress is not None:
                 progress(done, total)
-    order = np.argsort(np.concatenate([rows for rows, _ in parts]), kind="stable")
-    merged = concatenate([outcome for _, outcome in parts])
-    return _reordered(merged, order)
+    assert out is not None
+    return out
+
+
+def _filled(
+    out: Outcomes | None, part: Outcomes, rows: IntArray, total: int
+) -> Outcomes:
+    """Write a chunk's outcomes into the rows of its draws (allocated at first)."""
+    if out is None:
+
+        def empty(array: Any) -> Any:
+            return np.empty((total, *array.shape[1:]), dtype=array.dtype)
+
+        out = Outcomes(
+            strategies=part.strategies,
+            pairs=part.pairs,
+            utilisation_pairs=part.utilisation_pairs,
+            npv_usd={v: empty(a) for v, a in part.npv_usd.items()},
+            co2e_kg=empty(part.co2e_kg),
+            break_even_year={v: empty(a) for v, a in part.break_even_year.items()},
+            break_even_utilisation={
+                v: empty(a) for v, a in part.break_even_utilisation.items()
+            },
+            break_even_status={v: empty(a) for v, a in part.break_even_status.items()},
+        )
+    for view in VIEWS:
+        out.npv_usd[view][rows] = part.npv_usd[view]
+        out.break_even_year[view][rows] = part.break_even_year[view]
+        out.break_even_utilisation[view][rows] = part.break_even_utilisation[view]
+        out.break_even_status[view][rows] = part.break_even_status[view]
+    out.co2e_kg[rows] = part.co2e_kg
+    return out
+
+
+def _threads() -> int:
+    """Threads for chunks of draws: the CPUs, at most :data:`MAX_THREADS`."""
+    import os
+
+    return max(1, min(MAX_THREADS, os.cpu_count() or 1))
 
 
 def _group_resolved(
@@ -1172,18 +1257,3 @@ def _group_resolved(
     values[list(structural)] = key
     scenario = apply_values(prepared, values, only=structural)
     return resolve(scenario, prepared.catalog)
-
-
-def _reordered(outcomes: Outcomes, order: IntArray) -> Outcomes:
-    return Outcomes(
-        strategies=outcomes.strategies,
-        pairs=outcomes.pairs,
-        utilisation_pairs=outcomes.utilisation_pairs,
-        npv_usd={v: a[order] for v, a in outcomes.npv_usd.items()},
-        co2e_kg=outcomes.co2e_kg[order],
-        break_even_year={v: a[order] for v, a in outcomes.break_even_year.items()},
-        break_even_utilisation={
-            v: a[order] for v, a in outcomes.break_even_utilisation.items()
-        },
-        break_even_status={v: a[order] for v, a in outcomes.break_even_status.items()},
-    )
