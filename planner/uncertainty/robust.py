@@ -464,6 +464,7 @@ class _Solved:
 
 
 _HIGHS_QUIET: list[bool] = []
+_ONE_THREAD: list[bool] = []
 
 
 def _highs() -> Any:
@@ -471,7 +472,10 @@ def _highs() -> Any:
 
     highspy prints a banner on standard output when its first solver is made;
     that stream carries the CLI's JSON, so the first one is made with file
-    descriptor 1 pointed at /dev/null.
+    descriptor 1 pointed at /dev/null. In a sweep's worker process the first
+    solver also limits HiGHS to one thread (set once per process): several
+    workers each running HiGHS' thread pool on the same cores slow each other
+    down several times over.
     """
     try:
         import highspy
@@ -488,6 +492,8 @@ def _highs() -> Any:
     try:
         os.dup2(devnull, 1)
         solver = highspy.Highs()  # type: ignore[no-untyped-call]
+        if _ONE_THREAD:
+            solver.setOptionValue("threads", 1)
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -789,11 +795,66 @@ def _plan_cost_usd(item: tuple[Problem, FloatArray]) -> float:
     return float(result.fun) * USD_PER_SOLVER_UNIT
 
 
-def _own_optimum_usd(item: tuple[Problem, FloatArray, float]) -> float:
-    """A future's own optimum (wait-and-see), searched from a plan. [USD]."""
-    problem, start, gap = item
-    _, cost, _, _ = solve_joint([problem], start=start, mip_rel_gap=gap)
-    return cost
+def _own_optima_usd(
+    item: tuple[Prepared, FloatArray, OptimiseOptions, FloatArray, float],
+) -> list[float]:
+    """Each future's own optimum (wait-and-see), for a chunk of futures. [USD].
+
+    The chunk's problems are built where it runs (a draw is a few numbers, a
+    problem several megabytes) and searched from a plan feasible in every
+    future.
+    """
+    prepared, values, options, start, gap = item
+    if not _HIGHS_QUIET:
+        _ONE_THREAD.append(True)  # a fresh worker process: one HiGHS thread
+    return [
+        solve_joint([problem], start=start, mip_rel_gap=gap)[1]
+        for problem in future_problems(prepared, values, options)
+    ]
+
+
+def wait_and_see_usd(
+    prepared: Prepared,
+    values: FloatArray,
+    options: OptimiseOptions,
+    start: FloatArray,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> FloatArray:
+    """Each sampled future's own optimum, as if it were known (a sweep of MILPs).
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Scenario, plan and spec.
+    values : numpy.ndarray of shape (futures, inputs)
+        The futures' draws.
+    options : OptimiseOptions
+        Choices and limits.
+    start : numpy.ndarray
+        A first-stage plan feasible in every future (the robust plan).
+    scheduler : str, optional
+        Dask scheduler for the sweep.
+    workers : int, optional
+        Local processes (default: the CPUs).
+
+    Returns
+    -------
+    numpy.ndarray of shape (futures,)
+        Each future's optimal objective. [USD]
+    """
+    import os
+
+    from planner.uncertainty.sweep import run_sweep, scheduler_address
+
+    count = workers or (os.cpu_count() or 1)
+    if scheduler_address(scheduler) is not None:
+        count = values.shape[0]
+    chunks = [c for c in np.array_split(np.arange(values.shape[0]), count) if c.size]
+    items = [(prepared, values[c], options, start, WAIT_AND_SEE_GAP) for c in chunks]
+    parts = run_sweep(_own_optima_usd, items, scheduler=scheduler, workers=workers)
+    return np.array([cost for part in parts for cost in part], dtype=float)
 
 
 def value_plan(
@@ -992,16 +1053,8 @@ def robust_plan(
         problems, deterministic, alpha=alpha, scheduler=scheduler, workers=1
     )
     report(0.7, "wait and see")
-    from planner.uncertainty.sweep import run_sweep
-
-    wait_and_see = np.array(
-        run_sweep(
-            _own_optimum_usd,
-            [(problem, robust, WAIT_AND_SEE_GAP) for problem in problems],
-            scheduler=scheduler,
-            workers=workers,
-        ),
-        dtype=float,
+    wait_and_see = wait_and_see_usd(
+        prepared, values, options, robust, scheduler=scheduler, workers=workers
     )
     if objective == "expected":
         vss = deterministic_value.expected_usd - robust_value.expected_usd
