@@ -21,6 +21,7 @@ the share done (0 to 1) and the stage's name.
 
 from planner.uncertainty.analysis import (
     UncertaintyResult,
+    fan_table,
     headline,
     monte_carlo,
     strategy_table,
@@ -47,6 +48,7 @@ __all__ = [
     "UncertaintyResult",
     "UncertaintySpec",
     "default_uncertainty",
+    "fan_table",
     "headline",
     "load_uncertainty",
     "monte_carlo",

@@ -80,6 +80,9 @@ SOBOL_INPUTS = 5
 SOBOL_BASE_DRAWS = 2**12
 """Base sample of the Sobol' estimators; cost ``n (d + 2)`` evaluations. [-]"""
 
+FAN_DRAWS = 10_000
+"""Draws a fan chart's quantiles are taken from (the first ones). [-]"""
+
 DEFAULT_DRAWS = 10_000
 """Draws of a run when not given (P(cheapest) to about +-0.5 %). [-]"""
 
@@ -166,6 +169,18 @@ class SobolIndex:
 
 
 @dataclass(frozen=True)
+class FanPoint:
+    """Quantiles of a strategy's cumulative present value at one year (a fan)."""
+
+    name: str
+    year: int
+    """t = 0..N; year 0 holds the first purchases. [year index]"""
+    p10_usd: float
+    p50_usd: float
+    p90_usd: float
+
+
+@dataclass(frozen=True)
 class Conditional:
     """P(cheapest) among the draws in which a switch takes one value."""
 
@@ -195,6 +210,8 @@ class UncertaintyResult:
     break_even: dict[View, tuple[BreakEvenStats, ...]]
     """View -> one summary per (owned, cloud) pair."""
     conditional: tuple[Conditional, ...]
+    fan: dict[View, tuple[FanPoint, ...]]
+    """View -> cumulative present value quantiles per strategy and year."""
     leader: str
     runner_up: str
     advantage_usd: float
@@ -216,8 +233,9 @@ class UncertaintyResult:
         dict
             ``draws``, ``seed``, ``sampling``, ``method``, ``view``, ``inputs``,
             ``strategies`` (the chosen view) and ``strategies_by_view``,
-            ``break_even``, ``conditional``, ``tornado_basis``, ``tornado``,
-            ``sobol`` and ``notes``.
+            ``break_even``, ``conditional``, ``fan`` (cumulative present value
+            quantiles by year), ``tornado_basis``, ``tornado``, ``sobol`` and
+            ``notes``.
         """
         return {
             "scenario": self.scenario,
@@ -244,6 +262,10 @@ class UncertaintyResult:
                 for view, rows in self.break_even.items()
             },
             "conditional": [_rounded(c) for c in self.conditional],
+            "fan": {
+                view: [_rounded(point) for point in points]
+                for view, points in self.fan.items()
+            },
             "tornado_basis": {
                 "view": self.view,
                 "leader": self.leader,
@@ -374,7 +396,7 @@ def strategy_stats(
     >>> npv = np.array([[1.0, 2.0], [3.0, 2.0], [1.0, 4.0], [5.0, 2.0]])
     >>> empty = {v: np.zeros((4, 0)) for v in ("institution", "award")}
     >>> out = Outcomes(("a", "b"), (), (), {"institution": npv, "award": npv},
-    ...                npv, empty, empty, empty)
+    ...                npv, empty, empty, empty, empty)
     >>> a, b = strategy_stats(out, "institution", np.zeros(2))
     >>> a.p_cheapest, b.p_cheapest, a.expected_regret_usd, b.expected_regret_usd
     (0.5, 0.5, 1.0, 1.0)
@@ -469,6 +491,44 @@ def break_even_stats(
             )
         )
     return tuple(out)
+
+
+def fan_stats(outcomes: Outcomes, view: View) -> tuple[FanPoint, ...]:
+    """P10/P50/P90 of each strategy's cumulative present value, year by year.
+
+    Parameters
+    ----------
+    outcomes : Outcomes
+        The draws' outcomes.
+    view : {"institution", "award"}
+        Whose cost.
+
+    Returns
+    -------
+    tuple of FanPoint
+        Strategy-major, t = 0..N.
+
+    Notes
+    -----
+    A chart needs no more than the first :data:`FAN_DRAWS` draws (the draws are
+    in random order, so they are a random subsample): the quantiles' sampling
+    error is then below a chart's resolution.
+    """
+    cumulative = outcomes.cumulative_pv_usd[view][:FAN_DRAWS]
+    draws, strategies, width = cumulative.shape
+    columns = np.ascontiguousarray(cumulative.reshape(draws, -1).T, dtype=float)
+    quantiles = np.quantile(columns, QUANTILES, axis=1).reshape(3, strategies, width)
+    return tuple(
+        FanPoint(
+            name=name,
+            year=year,
+            p10_usd=float(quantiles[0, k, year]),
+            p50_usd=float(quantiles[1, k, year]),
+            p90_usd=float(quantiles[2, k, year]),
+        )
+        for k, name in enumerate(outcomes.strategies)
+        for year in range(cumulative.shape[2])
+    )
 
 
 def conditional_stats(
@@ -819,6 +879,7 @@ def monte_carlo(
         strategies=strategies,
         break_even=break_evens,
         conditional=conditional_stats(spec, values, outcomes, chosen_view),
+        fan={v: fan_stats(outcomes, v) for v in VIEWS},
         leader=leader,
         runner_up=runner_up,
         advantage_usd=advantage,
@@ -926,6 +987,34 @@ def strategy_table(result: UncertaintyResult, view: View | None = None) -> Any:
             "p_cheapest_se": [s.p_cheapest_se for s in rows],
             "expected_regret_usd": [s.expected_regret_usd for s in rows],
             "co2e_p50_t": [s.co2e_p50_kg / 1_000.0 for s in rows],
+        }
+    )
+
+
+def fan_table(result: UncertaintyResult, view: View | None = None) -> Any:
+    """The fan chart's data: cumulative present value quantiles by year.
+
+    Parameters
+    ----------
+    result : UncertaintyResult
+        From :func:`monte_carlo`.
+    view : {"institution", "award"}, optional
+        Default the result's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strategy``, ``year``, ``p10_usd``, ``p50_usd``, ``p90_usd``.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "strategy": [p.name for p in result.fan[view or result.view]],
+            "year": [p.year for p in result.fan[view or result.view]],
+            "p10_usd": [p.p10_usd for p in result.fan[view or result.view]],
+            "p50_usd": [p.p50_usd for p in result.fan[view or result.view]],
+            "p90_usd": [p.p90_usd for p in result.fan[view or result.view]],
         }
     )
 

@@ -1092,10 +1092,12 @@ def group_outcomes(
     index = {name: k for k, name in enumerate(names)}
     npv = {}
     years = {}
+    fan: dict[View, npt.NDArray[np.float32]] = {}
     for view in VIEWS:
         discounted = [book.cost(view) * discount[None, :] for book in books]
         npv[view] = np.stack([d.sum(axis=1) for d in discounted], axis=1)
         cumulative = [np.cumsum(d, axis=1) for d in discounted]
+        fan[view] = np.stack(cumulative, axis=1).astype(np.float32)
         columns = [
             _first_year_staying(
                 cumulative[index[o]] <= cumulative[index[c]] + BREAK_EVEN_TIE_USD
@@ -1123,6 +1125,7 @@ def group_outcomes(
         break_even_year=years,
         break_even_utilisation=roots,
         break_even_status=codes,
+        cumulative_pv_usd=fan,
     )
 
 
@@ -1227,12 +1230,14 @@ def _filled(
                 v: empty(a) for v, a in part.break_even_utilisation.items()
             },
             break_even_status={v: empty(a) for v, a in part.break_even_status.items()},
+            cumulative_pv_usd={v: empty(a) for v, a in part.cumulative_pv_usd.items()},
         )
     for view in VIEWS:
         out.npv_usd[view][rows] = part.npv_usd[view]
         out.break_even_year[view][rows] = part.break_even_year[view]
         out.break_even_utilisation[view][rows] = part.break_even_utilisation[view]
         out.break_even_status[view][rows] = part.break_even_status[view]
+        out.cumulative_pv_usd[view][rows] = part.cumulative_pv_usd[view]
     out.co2e_kg[rows] = part.co2e_kg
     return out
 

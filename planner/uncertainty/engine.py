@@ -496,6 +496,9 @@ class Outcomes:
     NaN unless the status is ``crosses``. [0-1]"""
     break_even_status: dict[View, IntArray]
     """View -> (draws, utilisation pairs): :data:`STATUS_CODES`."""
+    cumulative_pv_usd: dict[View, npt.NDArray[np.float32]]
+    """View -> (draws, strategies, N + 1): cumulative present value at each t,
+    in single precision (for fan charts). [USD]"""
 
     @property
     def draws(self) -> int:
@@ -533,6 +536,9 @@ def concatenate(parts: Sequence[Outcomes]) -> Outcomes:
         break_even_status={
             v: np.concatenate([p.break_even_status[v] for p in parts]) for v in VIEWS
         },
+        cumulative_pv_usd={
+            v: np.concatenate([p.cumulative_pv_usd[v] for p in parts]) for v in VIEWS
+        },
     )
 
 
@@ -567,8 +573,17 @@ def outcome_of(prepared: Prepared, values: FloatArray | Sequence[float]) -> Outc
     years: dict[View, IntArray] = {}
     utilisation: dict[View, FloatArray] = {}
     status: dict[View, IntArray] = {}
+    fan: dict[View, npt.NDArray[np.float32]] = {}
     for view in VIEWS:
         cumulative = cumulative_costs(evaluation.table, view)
+        fan[view] = np.stack(
+            [
+                cumulative.loc[cumulative["strategy"] == name, "cumulative_pv_usd"]
+                .to_numpy(float)
+                .astype(np.float32)
+                for name in names
+            ]
+        )[None, :, :]
         years[view] = np.array(
             [[_break_even_year(cumulative, o, c) for o, c in prepared.pairs]],
             dtype=np.int64,
@@ -597,6 +612,7 @@ def outcome_of(prepared: Prepared, values: FloatArray | Sequence[float]) -> Outc
         break_even_year=years,
         break_even_utilisation=utilisation,
         break_even_status=status,
+        cumulative_pv_usd=fan,
     )
 
 

@@ -244,6 +244,10 @@ def assert_same(loop, fast):
             rtol=1e-9,
             atol=1e-12,
         )
+        # The fan is kept in single precision.
+        np.testing.assert_allclose(
+            fast.cumulative_pv_usd[view], loop.cumulative_pv_usd[view], rtol=1e-6
+        )
     np.testing.assert_allclose(fast.co2e_kg, loop.co2e_kg, rtol=RTOL)
 
 

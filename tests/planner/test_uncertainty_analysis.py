@@ -296,3 +296,13 @@ def test_cli_unreachable_scheduler_exits_2(capsys, monkeypatch):
     )
     assert status == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+
+
+def test_the_fan_ends_at_the_npv(result):
+    for view in ("institution", "award"):
+        last = {p.name: p for p in result.fan[view] if p.year == 3}
+        for stats in result.strategies[view]:
+            assert last[stats.name].p50_usd == pytest.approx(
+                stats.npv_p50_usd, rel=1e-6
+            )
+            assert last[stats.name].p10_usd <= last[stats.name].p90_usd
