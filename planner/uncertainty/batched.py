@@ -1,4 +1,4 @@
-"""Vectorised Monte Carlo: the engine's ledgers with one row per future.
+"""Vectorised Monte Carlo: every strategy's costs with one row per future.
 
 The engine (:mod:`planner.tco`) already carries a leading batch axis for many
 demands; its prices are scalars. This module is the small batched path that
@@ -18,16 +18,17 @@ the engine's arithmetic:
   demand is ``sum_h min(D_h, K)`` for some capacity ``K`` (served at once,
   within a commitment, burst beyond it). With ``D = s x d`` that is
   ``s x G(K / s)``, ``G`` the load-duration integral of the base year
-  (:class:`Curve`), one ``searchsorted`` per draw and year.
+  (:class:`Curve`), read by interpolation at its knots for each draw and year.
 
 Discrete inputs that change the structure (a lifetime, whether F&A applies to
 cloud, any whole-number or switch input) split the draws into groups, each
-resolved once. The quantities then go into :class:`planner.tco.Ledger` lines
-of shape (draws, N + 1), so the two views, the service-centre recharge of a
-shared cluster (:func:`planner.tco.strategies.recharged`) and the CO2e are the
-engine's own. The dispatch rules (serve, burst, commit, delay, leave) follow
-:mod:`planner.tco.strategies` line by line; a test compares this path with a
-loop of the engine (:func:`planner.uncertainty.engine.loop_outcomes`).
+resolved once. Each line, scaled, is added to the totals of the views it
+counts in by :func:`planner.costing.counts_in_view` (:class:`BatchCosts`); a
+shared cluster's service-centre recharge follows
+:func:`planner.tco.strategies.recharged` on those totals. The dispatch rules
+(serve, burst, commit, delay, leave) follow :mod:`planner.tco.strategies` line
+by line; a test compares this path with a loop of the engine
+(:func:`planner.uncertainty.engine.loop_outcomes`) to rounding.
 """
 
 from __future__ import annotations
@@ -219,23 +220,6 @@ class DrawInputs:
             per_year = values if key is None else values[key]
             cache[(name, key)] = _with_t0(per_year)
         return cache[(name, key)]  # type: ignore[no-any-return]
-
-    def repeated(self, times: int) -> DrawInputs:
-        """Each draw repeated ``times`` times in a row (draw-major)."""
-
-        def rep(array: FloatArray) -> FloatArray:
-            return np.repeat(array, times, axis=0)
-
-        return DrawInputs(
-            demand=rep(self.demand),
-            tariff=rep(self.tariff),
-            grid_site=rep(self.grid_site),
-            grid_trend=rep(self.grid_trend),
-            price={k: rep(v) for k, v in self.price.items()},
-            spot={k: rep(v) for k, v in self.spot.items()},
-            server={k: rep(v) for k, v in self.server.items()},
-            service={k: rep(v) for k, v in self.service.items()},
-        )
 
 
 def _ratio(value: FloatArray, base: float, what: str) -> FloatArray:
@@ -1097,7 +1081,11 @@ def group_outcomes(
         discounted = [book.cost(view) * discount[None, :] for book in books]
         npv[view] = np.stack([d.sum(axis=1) for d in discounted], axis=1)
         cumulative = [np.cumsum(d, axis=1) for d in discounted]
-        fan[view] = np.stack(cumulative, axis=1).astype(np.float32)
+        fan[view] = np.empty(
+            (inputs.size, len(books), resolved.horizon_years + 1), dtype=np.float32
+        )
+        for k, path in enumerate(cumulative):
+            fan[view][:, k, :] = path
         columns = [
             _first_year_staying(
                 cumulative[index[o]] <= cumulative[index[c]] + BREAK_EVEN_TIE_USD

@@ -115,6 +115,7 @@ def frozen_plan(scenario: Scenario, *, catalog: Catalog | None = None) -> Scenar
 
 
 def _whole(accelerators: float) -> int:
+    """Accelerators of whole instances, as the scenario field takes them. [-]."""
     return round(accelerators)
 
 

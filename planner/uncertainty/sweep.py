@@ -146,6 +146,12 @@ def run_sweep(
     ------
     SweepError
         If the scheduler cannot be reached or Dask is not installed.
+
+    Notes
+    -----
+    Local workers start by ``forkserver`` (a threaded parent is never forked),
+    which imports the calling script again: a script that runs a sweep needs
+    the ``if __name__ == "__main__":`` idiom of :mod:`multiprocessing`.
     """
     total = len(items)
     address = scheduler_address(scheduler)
