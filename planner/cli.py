@@ -313,6 +313,9 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
         except ValidationError as error:
             problems = validation_problems(error)
             raise ScenarioError([f"{label}: {p}" for p in problems]) from None
+    if args.robust:
+        _robust_plan(args, scenario, catalog, options)
+        return
     plan = optimise.optimise(
         scenario, options, pareto_points=args.pareto, catalog=catalog
     )
@@ -332,6 +335,158 @@ def _cmd_optimise(args: argparse.Namespace) -> None:
     for title, frame in frames:
         if frame is not None and not frame.empty:
             out.write(f"\n{title}\n{frame.to_string(index=False)}\n")
+
+
+# --- uncertainty ------------------------------------------------------------------
+
+
+def _cmd_uncertainty(args: argparse.Namespace) -> None:
+    from planner.uncertainty import analysis
+    from planner.uncertainty.spec import default_uncertainty, load_uncertainty
+    from planner.uncertainty.sweep import check_scheduler, scheduler_address
+
+    address = scheduler_address(args.scheduler)
+    if address is not None:
+        check_scheduler(address)
+    scenario, catalog = _scenario_and_catalog(args)
+    spec = (
+        load_uncertainty(args.uncertainty)
+        if args.uncertainty
+        else default_uncertainty(scenario, catalog=catalog)
+    )
+    result = analysis.monte_carlo(
+        scenario,
+        spec,
+        draws=args.draws,
+        seed=args.seed,
+        view=args.view,
+        catalog=catalog,
+        method=args.method,
+        sobol_inputs=args.sobol_inputs,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    if args.format == "json":
+        _emit_json(result.as_json())
+        return
+    out = sys.stdout
+    out.write(f"{scenario.name}\n")
+    out.write(
+        f"{result.draws:,} draws ({result.sampling}, seed {result.seed}, "
+        f"{result.method}); the plan is fixed, the future varies; "
+        f"{result.view} view\n\n"
+    )
+    out.write(analysis.headline(result) + "\n\n")
+    table = analysis.strategy_table(result)
+    shown = table.assign(
+        **{
+            column: table[column].map(lambda v: f"${v / 1e3:,.0f}k")
+            for column in table.columns
+            if column.endswith("_usd")
+        },
+        p_cheapest=[
+            f"{100 * p:.0f} % +- {100 * se:.1f}"
+            for p, se in zip(table["p_cheapest"], table["p_cheapest_se"], strict=True)
+        ],
+        co2e_p50_t=table["co2e_p50_t"].map(lambda v: f"{v:,.0f}"),
+    ).drop(columns=["p_cheapest_se"])
+    out.write(shown.to_string(index=False) + "\n")
+    if result.tornado:
+        out.write(
+            f"\nTornado: lead of {result.leader} over the cheapest other strategy "
+            f"({_k(result.advantage_usd)} with every input at its median), each "
+            "input at its P10 and P90\n"
+        )
+        tornado = analysis.tornado_table(result)
+        for column in ("low_npv_delta_usd", "high_npv_delta_usd"):
+            tornado[column] = tornado[column].map(_k)
+        out.write(tornado.to_string(index=False) + "\n")
+    if result.sobol:
+        out.write(f"\nSobol' indices of that lead (n = {result.sobol_base_draws})\n")
+        for index in result.sobol:
+            out.write(
+                f"  {index.input}: first order {index.first_order:.2f}, "
+                f"total {index.total:.2f}\n"
+            )
+    for item in result.conditional:
+        best = max(item.p_cheapest, key=lambda name: item.p_cheapest[name])
+        out.write(
+            f"\nWith {item.input} = {item.value:g} ({100 * item.share_of_draws:.0f} % "
+            f"of draws): {best} cheapest in {100 * item.p_cheapest[best]:.0f} %"
+        )
+    if result.conditional:
+        out.write("\n")
+    out.write(
+        "\nBreak-even year of owning (P10 / P50 / P90; 'never' beyond the horizon)\n"
+    )
+    for row in result.break_even[result.view]:
+        years = " / ".join(
+            "never" if year is None else f"{year:.0f}"
+            for year in (row.year_p10, row.year_p50, row.year_p90)
+        )
+        line = f"  {row.onprem} vs {row.cloud}: {years}"
+        if row.utilisation_p50 is not None:
+            line += f"; break-even utilisation P50 {100 * row.utilisation_p50:.0f} %"
+        out.write(line + "\n")
+    for note in result.notes:
+        sys.stderr.write(f"planner uncertainty: note: {note}\n")
+
+
+def _k(usd: float) -> str:
+    return f"{'+' if usd > 0 else ''}{usd / 1e3:,.0f}k"
+
+
+def _draws(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = f"must be a positive number of draws, got {value}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _robust_plan(
+    args: argparse.Namespace, scenario: Any, catalog: Any, options: Any
+) -> None:
+    """``planner optimise --robust``: the two-stage plan over sampled futures."""
+    from planner.uncertainty.robust import robust_plan
+    from planner.uncertainty.spec import default_uncertainty, load_uncertainty
+    from planner.uncertainty.sweep import check_scheduler, scheduler_address
+
+    address = scheduler_address(args.scheduler)
+    if address is not None:
+        check_scheduler(address)
+    spec = (
+        load_uncertainty(args.uncertainty)
+        if args.uncertainty
+        else default_uncertainty(scenario, catalog=catalog)
+    )
+    plan = robust_plan(
+        scenario,
+        spec,
+        options,
+        futures=args.futures,
+        objective=args.risk,
+        alpha=args.alpha,
+        seed=args.seed,
+        catalog=catalog,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    if args.format == "json":
+        _emit_json(plan.as_json())
+        return
+    out = sys.stdout
+    out.write(plan.summary + "\n")
+    for title, frame in (
+        ("Purchases (robust)", plan.purchases),
+        ("Commitments (robust)", plan.commitments),
+        ("Purchases (deterministic)", plan.deterministic_purchases),
+        ("Commitments (deterministic)", plan.deterministic_commitments),
+    ):
+        if not frame.empty:
+            out.write(f"\n{title}\n{frame.to_string(index=False)}\n")
+    for note in plan.notes:
+        sys.stderr.write(f"planner optimise: note: {note}\n")
 
 
 # --- consortium -------------------------------------------------------------------
@@ -746,8 +901,96 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"also compute a cost-CO2e frontier of K points (2-{MAX_PARETO_POINTS})",
     )
     _allow_outside(optimise)
+    optimise.add_argument(
+        "--robust",
+        action="store_true",
+        help="a plan that holds up: first-stage purchases and commitments shared "
+        "by sampled futures (two-stage stochastic MILP), with VSS and EVPI",
+    )
+    optimise.add_argument(
+        "--futures", type=int, default=50, metavar="K", help="--robust: futures"
+    )
+    optimise.add_argument(
+        "--risk",
+        choices=("expected", "cvar"),
+        default="expected",
+        help="--robust: minimise the expected cost or its CVaR",
+    )
+    optimise.add_argument(
+        "--alpha", type=float, default=0.9, help="--robust: CVaR level [0-1)"
+    )
+    optimise.add_argument(
+        "--uncertainty",
+        metavar="SPEC.yaml",
+        help="--robust: uncertain inputs (default: the sourced preset)",
+    )
+    optimise.add_argument("--seed", type=int, metavar="S", help="--robust: seed")
+    optimise.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--robust: Dask scheduler for the sweeps of solves "
+        "(default $PLANNER_SCHEDULER, else local processes)",
+    )
+    optimise.add_argument(
+        "--workers", type=int, metavar="N", help="--robust: local processes"
+    )
     optimise.add_argument("--format", choices=("table", "json"), default="table")
     optimise.set_defaults(handler=_cmd_optimise)
+
+    uncertainty = commands.add_parser(
+        "uncertainty",
+        help="how sure the answer is: Monte Carlo, tornado, Sobol' indices",
+    )
+    uncertainty.add_argument("scenario", help="scenario YAML file")
+    uncertainty.add_argument(
+        "--uncertainty",
+        metavar="SPEC.yaml",
+        help="uncertain inputs (default: the sourced preset; see "
+        "examples/uncertainty.yaml)",
+    )
+    uncertainty.add_argument(
+        "--draws", type=_draws, default=10_000, metavar="N", help="Monte Carlo draws"
+    )
+    uncertainty.add_argument(
+        "--seed", type=int, metavar="S", help="sampler seed (default: the spec's)"
+    )
+    uncertainty.add_argument(
+        "--view",
+        choices=("award", "institution"),
+        help="view of the headline and sensitivity (default: the scenario's)",
+    )
+    uncertainty.add_argument(
+        "--method",
+        choices=("auto", "vectorised", "loop"),
+        default="auto",
+        help="vectorised when every input allows (auto), or the engine draw by draw",
+    )
+    uncertainty.add_argument(
+        "--sobol-inputs",
+        type=int,
+        default=5,
+        metavar="K",
+        help="Sobol' indices for the K leading inputs (0: none)",
+    )
+    uncertainty.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler (tcp://host:8786) for draws run through the engine; "
+        "default $PLANNER_SCHEDULER, else local processes",
+    )
+    uncertainty.add_argument(
+        "--workers", type=int, metavar="N", help="local processes (default: CPUs)"
+    )
+    uncertainty.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a catalog overlay CSV (vendor quote, tariff); repeatable",
+    )
+    _allow_outside(uncertainty)
+    uncertainty.add_argument("--format", choices=("table", "json"), default="table")
+    uncertainty.set_defaults(handler=_cmd_uncertainty)
 
     pool = commands.add_parser(
         "pool", help="consortium: pooled cost, allocations by rule, core check"

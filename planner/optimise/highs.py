@@ -23,6 +23,8 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import numpy.typing as npt
 from highspy import _core as highs_core
@@ -86,6 +88,8 @@ class Session:
         Time limit of each run. [s]
     mip_rel_gap : float
         Relative gap at which branch-and-cut stops. [-]
+    options : mapping, optional
+        Further HiGHS options (name to value), set after the defaults.
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class Session:
         relax: bool,
         time_limit_s: float,
         mip_rel_gap: float,
+        options: Mapping[str, bool | int | float | str] | None = None,
     ) -> None:
         # The core class: highspy's Python wrapper prints a banner on stdout when
         # it installs its callbacks, before any option can switch output off.
@@ -112,6 +117,7 @@ class Session:
             ("mip_rel_gap", float(mip_rel_gap)),
             ("mip_heuristic_run_rins", MIP_SUB_MIP_HEURISTICS),
             ("mip_heuristic_run_rens", MIP_SUB_MIP_HEURISTICS),
+            *(options or {}).items(),
         ):
             self.highs.setOptionValue(name, value)
         self.relax = relax
