@@ -1,6 +1,7 @@
 """Monte Carlo summaries, tornado, Sobol' indices, sweeps and the CLI."""
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -306,3 +307,28 @@ def test_the_fan_ends_at_the_npv(result):
                 stats.npv_p50_usd, rel=1e-6
             )
             assert last[stats.name].p10_usd <= last[stats.name].p90_usd
+
+
+def test_an_alias_bomb_or_a_fifo_uncertainty_file_is_refused(capsys, tmp_path):
+    # The uncertainty file is read as a scenario is: a regular file within the
+    # YAML limits; one message, exit 2, at once.
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 9):
+        lines.append(f"l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 7) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines), "utf-8")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    for spec, words in ((bomb, "alias bomb"), (fifo, "not a regular file")):
+        status, _, err = run(
+            capsys,
+            "uncertainty",
+            str(EXAMPLES / "grant.yaml"),
+            "--uncertainty",
+            str(spec),
+            "--draws",
+            "16",
+        )
+        assert status == 2
+        assert words in err
+        assert "Traceback" not in err
