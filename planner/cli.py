@@ -273,6 +273,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         f"npv_usd is the {scenario.view} view at equal service\n\n"
     )
     out.write(verdict.headline(verdict.recommendations(evaluation)) + "\n\n")
+    if not args.no_sensitivity:
+        from planner.uncertainty.sensitivity import sensitivities
+
+        for tornado in sensitivities(scenario, catalog=catalog).values():
+            out.write(tornado.sentence() + "\n\n")
     out.write(report.summary_table(evaluation).to_string(index=False) + "\n\n")
     for item in break_evens:
         out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
@@ -874,6 +879,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("table", "json", "csv", "markdown"),
         default="table",
         help="markdown: a compute-cost justification for a grant or budget",
+    )
+    evaluate.add_argument(
+        "--no-sensitivity",
+        action="store_true",
+        help="table: leave out the tornado beside the verdict (about 0.5 s)",
     )
     _allow_outside(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)

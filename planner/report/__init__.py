@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from planner.breakeven import BreakEven
 from planner.tco import Evaluation, yearly_table
+
+if TYPE_CHECKING:
+    from planner.costing import View
+    from planner.uncertainty.sensitivity import Sensitivity
 
 SUMMARY_COLUMNS = (
     "strategy",
@@ -60,6 +64,13 @@ def yearly_by_strategy(evaluation: Evaluation) -> pd.DataFrame:
     return yearly_table(evaluation)
 
 
+def _sensitivity(evaluation: Evaluation) -> dict[View, Sensitivity]:
+    """The tornado beside each view's verdict (planner.uncertainty.sensitivity)."""
+    from planner.uncertainty.sensitivity import sensitivities
+
+    return dict(sensitivities(evaluation.scenario, catalog=evaluation.resolved.catalog))
+
+
 def evaluation_payload(
     evaluation: Evaluation, break_evens: list[BreakEven]
 ) -> dict[str, Any]:
@@ -77,7 +88,10 @@ def evaluation_payload(
     dict
         ``scenario`` (name, horizon, currency, view); ``views``;
         ``recommendation`` (per view: ``view``, ``strategy``, ``runner_up``,
-        ``margin_usd``, ``sentence``, ``flips_if`` ...); ``strategies`` (name,
+        ``margin_usd``, ``sentence``, ``flips_if`` ...); ``sensitivity`` (per
+        view: the leader, its lead and the one-at-a-time tornado of the
+        sourced uncertain inputs, :mod:`planner.uncertainty.sensitivity`);
+        ``strategies`` (name,
         kind, ``npv_usd`` in the scenario's view, ``views`` with each view's
         ``npv_usd``, ``cash_npv_usd``, ``undiscounted_real_usd`` and
         ``nominal_usd``, delay and unserved work and cost, ``cloud_premium``
@@ -154,6 +168,10 @@ def evaluation_payload(
             for view, rec in recommendations.items()
         },
         "headline": verdict.headline(recommendations),
+        "sensitivity": {
+            view: {key: _clean(value) for key, value in item.as_dict().items()}
+            for view, item in _sensitivity(evaluation).items()
+        },
         "strategies": strategies,
         "break_even": [
             {key: _clean(value) for key, value in item.as_dict().items()}
@@ -306,6 +324,9 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         "",
         _md_table(shown),
         "",
+        "## What decides it",
+        "",
+        *[item.sentence() + "\n" for item in _sensitivity(evaluation).values()],
         "## Break-even points",
         "",
         *[f"- **{b.onprem} vs {b.cloud}**: {b.explanation}" for b in break_evens],

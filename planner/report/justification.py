@@ -24,6 +24,7 @@ from planner.costing import View
 from planner.report.budget import budget_sheet, funder_budget
 from planner.report.safe import markdown_text, xml_text
 from planner.tco import Evaluation
+from planner.uncertainty.sensitivity import Sensitivity, money_text, sensitivities
 from planner.verdict import Recommendation, headline, recommendations
 from pricing.catalog import Catalog
 from pricing.history import parse_source_date
@@ -95,6 +96,8 @@ class Justification:
     assumptions: pd.DataFrame
     """``what``, ``source`` and ``date`` (ISO, or "" when the source gives none)."""
     warnings: list[str] = field(default_factory=list)
+    sensitivity: Sensitivity | None = None
+    """The one-at-a-time tornado of the view beside the recommendation."""
 
 
 def _money(value: float) -> str:
@@ -342,6 +345,7 @@ def justification(
         references=list(REFERENCES),
         assumptions=assumptions_table(evaluation, catalog),
         warnings=list(evaluation.resolved.warnings),
+        sensitivity=sensitivities(scenario, catalog=evaluation.resolved.catalog)[view],
     )
 
 
@@ -383,6 +387,25 @@ def _comparison_rows(doc: Justification) -> tuple[list[str], list[list[str]]]:
             f"{row['unserved_reference_hours']:,.0f}",
         ]
         for row in doc.comparison.to_dict("records")
+    ]
+    return header, rows
+
+
+def _sensitivity_rows(doc: Justification) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the tornado: each input at its P10 and P90, the lead."""
+    header = ["Input", "P10", "Lead at P10", "P90", "Lead at P90"]
+    if doc.sensitivity is None:
+        return header, []
+    lead = doc.sensitivity.advantage_usd
+    rows = [
+        [
+            bar.input,
+            f"{bar.low:.4g}",
+            money_text(lead + bar.low_npv_delta_usd),
+            f"{bar.high:.4g}",
+            money_text(lead + bar.high_npv_delta_usd),
+        ]
+        for bar in doc.sensitivity.bars
     ]
     return header, rows
 
@@ -429,6 +452,15 @@ def justification_markdown(doc: Justification) -> str:
         *[f"- {md(item)}" for item in doc.recommendation.flips_if],
         "",
     ]
+    if doc.sensitivity is not None:
+        out += [
+            "### What decides it",
+            "",
+            md(doc.sensitivity.sentence()),
+            "",
+            *_md_table(*_sensitivity_rows(doc)),
+            "",
+        ]
     out += [
         f"## Budget of {md(doc.strategy)}",
         "",
@@ -516,6 +548,10 @@ def justification_docx(
     document.add_paragraph(xml_text(doc.recommendation.sentence))
     for item in doc.recommendation.flips_if:
         document.add_paragraph(xml_text(item), style="List Bullet")
+    if doc.sensitivity is not None:
+        document.add_heading("What decides it", level=2)
+        document.add_paragraph(xml_text(doc.sensitivity.sentence()))
+        table(*_sensitivity_rows(doc))
     document.add_heading(f"Budget of {xml_text(doc.strategy)}", level=1)
     document.add_paragraph(
         xml_text(

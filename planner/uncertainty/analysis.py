@@ -38,7 +38,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -607,12 +607,17 @@ def lead_over_others(npv: FloatArray, lead: int) -> FloatArray:
     return np.asarray(others.min(axis=1) - npv[:, lead], dtype=float)
 
 
+TornadoResult = tuple[str, str, float, tuple["TornadoBar", ...], FloatArray]
+"""Leader, runner-up, the leader's advantage at the medians [USD], the bars
+(widest first) and the medians."""
+
+
 def tornado(
     prepared: Prepared,
     view: View,
     *,
     method: Method = "auto",
-) -> tuple[str, str, float, tuple[TornadoBar, ...], FloatArray]:
+) -> TornadoResult:
     """One-at-a-time swings of each input from its P10 to its P90.
 
     Parameters
@@ -639,6 +644,16 @@ def tornado(
     base : numpy.ndarray of shape (inputs,)
         The medians.
     """
+    return tornados(prepared, (view,), method=method)[view]
+
+
+def tornados(
+    prepared: Prepared,
+    views: Sequence[View],
+    *,
+    method: Method = "auto",
+) -> dict[View, TornadoResult]:
+    """:func:`tornado` for several views from one evaluation of the points."""
     spec = prepared.spec
     base = sampling.medians(spec)
     low = sampling.quantiles(spec, TORNADO_QUANTILES[0])
@@ -650,26 +665,29 @@ def tornado(
         points[2 + 2 * j, j] = high[j]
     points = typed_values(prepared, points)
     outcomes, _, _ = evaluate_draws(prepared, points, method=method, break_even=False)
-    npv = outcomes.npv_usd[view]
     names = outcomes.strategies
-    order = np.argsort(npv[0], kind="stable")
-    lead = int(order[0])
-    second = int(order[1]) if order.size > 1 else lead
-    advantage = lead_over_others(npv, lead)
-    bars = [
-        TornadoBar(
-            input=item.path,
-            low=float(points[1 + 2 * j, j]),
-            high=float(points[2 + 2 * j, j]),
-            low_npv_delta_usd=float(advantage[1 + 2 * j] - advantage[0]),
-            high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
-            low_cheapest=names[int(np.argmin(npv[1 + 2 * j]))],
-            high_cheapest=names[int(np.argmin(npv[2 + 2 * j]))],
-        )
-        for j, item in enumerate(spec.inputs)
-    ]
-    bars.sort(key=lambda bar: -bar.swing_usd)
-    return names[lead], names[second], float(advantage[0]), tuple(bars), base
+    out: dict[View, TornadoResult] = {}
+    for view in views:
+        npv = outcomes.npv_usd[view]
+        order = np.argsort(npv[0], kind="stable")
+        lead = int(order[0])
+        second = int(order[1]) if order.size > 1 else lead
+        advantage = lead_over_others(npv, lead)
+        bars = [
+            TornadoBar(
+                input=item.path,
+                low=float(points[1 + 2 * j, j]),
+                high=float(points[2 + 2 * j, j]),
+                low_npv_delta_usd=float(advantage[1 + 2 * j] - advantage[0]),
+                high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
+                low_cheapest=names[int(np.argmin(npv[1 + 2 * j]))],
+                high_cheapest=names[int(np.argmin(npv[2 + 2 * j]))],
+            )
+            for j, item in enumerate(spec.inputs)
+        ]
+        bars.sort(key=lambda bar: -bar.swing_usd)
+        out[view] = (names[lead], names[second], float(advantage[0]), tuple(bars), base)
+    return out
 
 
 def sobol(

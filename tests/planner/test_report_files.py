@@ -187,7 +187,9 @@ def test_docx_opens_and_its_budget_is_the_markdown_budget(name):
     doc = justification.justification(evaluation, title="My grant")
     md = justification.justification_markdown(doc)
     expected = markdown_rows(md, f"## Budget of {doc.strategy}")
-    shown = [[c.text for c in row.cells] for row in document.tables[0].rows[1:]]
+    # The tornado's table ("What decides it") comes first, then the budget.
+    assert document.tables[0].rows[0].cells[0].text == "Input"
+    shown = [[c.text for c in row.cells] for row in document.tables[1].rows[1:]]
     assert shown == expected
     texts = "\n".join(p.text for p in document.paragraphs)
     assert "Strubell" in texts
