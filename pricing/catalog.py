@@ -1366,9 +1366,9 @@ class Catalog:
         cloud_region: str | None = None,
     ) -> float:
         """Grid intensity of a place (see :func:`grid_intensity_co2e_g_per_kwh`)."""
-        return _grid_lookup(
+        return _grid_sourced_lookup(
             self, country_iso2, subdivision_code, provider, cloud_region
-        )
+        ).value
 
     def pue(self, facility: str, *, region: str | None = None) -> float:
         """PUE of a facility or provider (see :func:`pue`)."""
@@ -1427,23 +1427,6 @@ def _lookup(catalog: Catalog, kind: str, key: tuple[Any, ...]) -> pd.Series:
 def _servers_with(catalog: Catalog, model: str) -> pd.DataFrame:
     servers = catalog._cached("servers")
     return servers[servers["accelerator_model"] == model]
-
-
-@lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
-def _grid_lookup(
-    catalog: Catalog,
-    country_iso2: str | None,
-    subdivision_code: str | None,
-    provider: str | None,
-    cloud_region: str | None,
-) -> float:
-    return _grid_in(
-        catalog._cached("grid_intensity"),
-        country_iso2=country_iso2,
-        subdivision_code=subdivision_code,
-        provider=provider,
-        cloud_region=cloud_region,
-    )
 
 
 @lru_cache(maxsize=LOOKUP_CACHE_ENTRIES)
@@ -1885,24 +1868,6 @@ def grid_intensity_co2e_g_per_kwh(
         provider=provider,
         cloud_region=cloud_region,
     )
-
-
-def _grid_in(
-    frame: pd.DataFrame,
-    *,
-    country_iso2: str | None,
-    subdivision_code: str | None,
-    provider: str | None,
-    cloud_region: str | None,
-) -> float:
-    row = _grid_row(
-        frame,
-        country_iso2=country_iso2,
-        subdivision_code=subdivision_code,
-        provider=provider,
-        cloud_region=cloud_region,
-    )
-    return float(row["co2e_g_per_kwh"])
 
 
 def _grid_row(
