@@ -1,0 +1,317 @@
+"""AppTest: the Data page's overlay prices every page of its session (issue 12),
+and every page that prices shows the session catalog's dates and the answer's
+warnings."""
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import optimise, pooling, tco, verdict
+from planner.quick import QuickCompare
+from planner.quick_hybrid import quick_scenario_with_hybrid
+from planner.resolve import resolve
+from planner.scenario import load_preset
+from pricing import history
+from pricing.catalog import Catalog, Overlay
+from ui.common import as_text, overlay_sentence
+
+ROOT = Path(__file__).parents[2]
+APP_PATH = str(ROOT / "app.py")
+SERVER = "8xH100-SXM"
+QUICK_OWNED = f"Buy {SERVER} (sized to the demand)"
+DEPARTMENT_OWNED = "Buy 8xH100 servers (sized to the demand)"
+CONSORTIUM = "Shared 4x 8xH100 (three departments)"
+
+
+def servers_overlay(factor: float = 0.5) -> str:
+    """The shipped 8xH100-SXM row at ``factor`` times its price, as a quote
+    dated by the upload (a blank source_date is today's)."""
+    text = (ROOT / "pricing" / "data" / "servers.csv").read_text()
+    reader = csv.DictReader(io.StringIO(text))
+    row = next(r for r in reader if r["server"] == SERVER)
+    row |= {
+        "server_price_usd": f"{float(row['server_price_usd']) * factor:.0f}",
+        "price_basis": "quote",
+        "source": "vendor quote (test fixture)",
+        "source_date": "",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    return out.getvalue()
+
+
+def overlaid(text: str, label: str = "quote.csv") -> Catalog:
+    return Catalog().with_overlay("servers", text, label=label)
+
+
+def open_page(page_file: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP_PATH, default_timeout=60).run()
+    if page_file is not None:
+        app.switch_page(page_file).run()
+    return app
+
+
+def upload(app: AppTest, text: str, label: str = "quote.csv") -> AppTest:
+    app.switch_page("ui/data_page.py").run()
+    app.selectbox(key="catalog_name").set_value("servers").run()
+    app.file_uploader(key="catalog_overlay").set_value(
+        (label, text.encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    return app
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [as_text(element.value) for element in getattr(app, kind)]
+
+
+def frame(app: AppTest, *columns: str) -> pd.DataFrame:
+    for element in app.dataframe:
+        value = element.value
+        if all(column in value.columns for column in columns):
+            return value
+    msg = f"no table with columns {columns}"
+    raise AssertionError(msg)
+
+
+def banner(app: AppTest) -> list[str]:
+    return [t for t in texts(app, "info") if "applies to every page" in t]
+
+
+def quick_summary(app: AppTest) -> pd.DataFrame:
+    app.switch_page("ui/quick_page.py").run()
+    app.radio(key="quick_panel").set_value("summary").run()
+    assert not app.exception
+    return frame(app, "strategy", "institution_npv_usd").set_index("strategy")
+
+
+def quick_library(catalog: Catalog | None) -> tco.Evaluation:
+    scenario = quick_scenario_with_hybrid(QuickCompare(), catalog=catalog)
+    return tco.evaluate(scenario, catalog=catalog)
+
+
+# 1. The overlay reaches every page of the session --------------------------------
+
+
+def test_a_half_price_server_overlay_prices_quick_compare_and_the_workbench():
+    text = servers_overlay(0.5)
+    mine = overlaid(text)
+    app = open_page()
+    before = quick_summary(app)
+    assert banner(app) == []
+    upload(app, text)
+    sentence = overlay_sentence(mine.overlays)
+    assert sentence == (
+        "Your overlay quote.csv (servers) applies to every page of this session; "
+        "it is not part of shared links."
+    )
+    assert banner(app) == [sentence]  # the remove button is beside it here
+    assert app.button(key="catalog_remove|servers")
+    shown = frame(app, "server", "server_price_usd").set_index("server")
+    assert shown.loc[SERVER, "server_price_usd"] == pytest.approx(154_000)
+
+    after = quick_summary(app)
+    assert banner(app) == [sentence + " Remove it on the Data catalogs page."]
+    shipped = quick_library(None).summary.set_index("strategy")
+    quoted = quick_library(mine).summary.set_index("strategy")
+    for column in ("institution_npv_usd", "award_npv_usd"):
+        expected = quoted.loc[QUICK_OWNED, column] - shipped.loc[QUICK_OWNED, column]
+        change = after.loc[QUICK_OWNED, column] - before.loc[QUICK_OWNED, column]
+        assert expected < 0
+        assert change == pytest.approx(expected, abs=1.0)
+    owned = quick_library(mine).resolved.strategy(QUICK_OWNED)
+    prices = {as_text(m.label): m.value for m in app.metric}
+    assert prices["Server price (your overlay)"] == (
+        f"${owned.server.server_price_usd:,.0f}"
+    )
+
+    app.switch_page("ui/workbench_page.py").run()
+    assert not app.exception
+    assert banner(app) == [sentence + " Remove it on the Data catalogs page."]
+    summary = frame(app, "strategy", "npv_usd").set_index("strategy")
+    department = load_preset("department")
+    expected = tco.evaluate(department, catalog=mine).summary.set_index("strategy")
+    assert summary.loc[DEPARTMENT_OWNED, "npv_usd"] == pytest.approx(
+        expected.loc[DEPARTMENT_OWNED, "npv_usd"], abs=1.0
+    )
+    recs = verdict.recommendations(tco.evaluate(department, catalog=mine))
+    assert recs[department.view].sentence in texts(app, "success")
+
+    app.switch_page("ui/data_page.py").run()
+    app.button(key="catalog_remove|servers").click().run()
+    assert not app.exception
+    assert banner(app) == []
+    again = quick_summary(app)
+    assert banner(app) == []
+    pd.testing.assert_frame_equal(again, before)
+    app.switch_page("ui/workbench_page.py").run()
+    summary = frame(app, "strategy", "npv_usd").set_index("strategy")
+    shipped_department = tco.evaluate(department).summary.set_index("strategy")
+    assert summary.loc[DEPARTMENT_OWNED, "npv_usd"] == pytest.approx(
+        shipped_department.loc[DEPARTMENT_OWNED, "npv_usd"], abs=1.0
+    )
+
+
+def test_a_removed_overlay_stays_removed_while_its_file_is_in_the_uploader():
+    app = upload(open_page(), servers_overlay(0.5))
+    app.button(key="catalog_remove|servers").click().run()
+    app.text_input(key="catalog_filter").set_value("H100").run()
+    assert banner(app) == []
+    shown = frame(app, "server", "server_price_usd").set_index("server")
+    assert shown.loc[SERVER, "server_price_usd"] == pytest.approx(308_000)
+
+
+def test_one_overlay_per_catalog_a_new_upload_replaces_it():
+    app = upload(open_page(), servers_overlay(0.5))
+    app.selectbox(key="catalog_name").set_value("pue").run()  # the file stays
+    assert not app.error, [e.value for e in app.error]
+    upload(app, servers_overlay(0.25), label="newer.csv")
+    assert banner(app) == [overlay_sentence([Overlay("servers", "newer.csv", "")])]
+    shown = frame(app, "server", "server_price_usd").set_index("server")
+    assert shown.loc[SERVER, "server_price_usd"] == pytest.approx(77_000)
+
+
+def test_an_overlay_larger_than_the_catalogs_limit_is_refused():
+    from pricing.catalog import MAX_OVERLAY_CHARACTERS
+
+    text = servers_overlay(0.5)
+    padding = "\n" * (MAX_OVERLAY_CHARACTERS + 1 - len(text))
+    app = open_page("ui/data_page.py")
+    app.selectbox(key="catalog_name").set_value("servers").run()
+    app.file_uploader(key="catalog_overlay").set_value(
+        ("big.csv", (text + padding).encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("larger than" in t for t in texts(app, "error"))
+    assert banner(app) == []
+
+
+def test_two_sessions_do_not_see_each_others_overlay():
+    half, quarter = servers_overlay(0.5), servers_overlay(0.25)
+    first = upload(open_page(), half)
+    second = open_page()
+    assert banner(second) == []
+    shipped = quick_library(None).summary.set_index("strategy")
+    assert quick_summary(second).loc[QUICK_OWNED, "institution_npv_usd"] == (
+        pytest.approx(shipped.loc[QUICK_OWNED, "institution_npv_usd"], abs=1.0)
+    )
+    upload(second, quarter, label="other.csv")
+    for app, text, label in (
+        (first, half, "quote.csv"),
+        (second, quarter, "other.csv"),
+    ):
+        summary = quick_summary(app)
+        expected = quick_library(overlaid(text, label)).summary.set_index("strategy")
+        assert summary.loc[QUICK_OWNED, "institution_npv_usd"] == pytest.approx(
+            expected.loc[QUICK_OWNED, "institution_npv_usd"], abs=1.0
+        )
+        assert [label in line for line in banner(app)] == [True]
+
+
+def test_a_server_an_overlay_adds_is_offered_on_quick_compare():
+    text = servers_overlay(0.5).replace(f"\n{SERVER},", "\n8xH100-quoted,", 1)
+    app = upload(open_page(), text)
+    app.switch_page("ui/quick_page.py").run()
+    assert "8xH100-quoted" in app.selectbox(key="quick_server").options
+    app.selectbox(key="quick_server").set_value("8xH100-quoted").run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+
+
+# 3. Catalog dates and the answer's warnings on every page that prices -------------
+
+
+def dates_shown(app: AppTest, key: str) -> tuple[pd.DataFrame, list[str]]:
+    dates = next(
+        element.value
+        for element in app.dataframe
+        if "newest_source_date" in element.value.columns
+    )
+    stale = [t for t in texts(app, "caption") if "more than 180" in t]
+    return dates, stale
+
+
+def warnings_box(app: AppTest) -> str:
+    boxes = [t for t in texts(app, "warning") if t.startswith("Check before")]
+    assert len(boxes) <= 1
+    return boxes[0] if boxes else ""
+
+
+def open_pricing_page(app: AppTest, page: str) -> AppTest:
+    app.switch_page(f"ui/{page}_page.py").run()
+    if page == "optimiser":
+        app.button(key="opt_run").click().run(timeout=180)
+    assert not app.exception
+    return app
+
+
+@pytest.mark.parametrize("page", ["quick", "workbench", "optimiser", "consortium"])
+def test_catalog_dates_are_the_session_catalogs(page):
+    today = dt.date.today()
+    mine = overlaid(servers_overlay(0.5))
+    app = open_pricing_page(open_page(), page)
+    dates, stale = dates_shown(app, page)
+    expected = history.catalog_dates(today=today)
+    assert list(dates["newest_source_date"].astype(str)) == list(
+        expected["newest_source_date"].astype(str)
+    )
+    assert stale == history.staleness_warnings(today=today)
+    open_pricing_page(upload(app, servers_overlay(0.5)), page)
+    dates, stale = dates_shown(app, page)
+    servers = dates[dates["catalog"] == "servers"].iloc[0]
+    assert str(servers["newest_source_date"]) == today.isoformat()
+    assert not bool(servers["stale"])
+    assert stale == history.staleness_warnings(mine, today=today)
+    assert not any(line.startswith("servers:") for line in stale)
+
+
+def resolved_warnings(page: str, catalog: Catalog) -> tuple[str, ...]:
+    if page == "quick":
+        scenario = quick_scenario_with_hybrid(QuickCompare(), catalog=catalog)
+    elif page == "consortium":
+        scenario = load_preset("consortium")
+    else:
+        scenario = load_preset("department")
+    return resolve(scenario, catalog).warnings
+
+
+@pytest.mark.parametrize("page", ["quick", "workbench", "optimiser", "consortium"])
+def test_the_answers_warnings_are_beside_it(page):
+    mine = overlaid(servers_overlay(0.5))
+    app = open_pricing_page(open_page(), page)
+    shipped = resolved_warnings(page, Catalog())
+    assert shipped
+    box = warnings_box(app)
+    for line in shipped:
+        assert f"- {line}" in box
+    open_pricing_page(upload(app, servers_overlay(0.5)), page)
+    box = warnings_box(app)
+    quoted = resolved_warnings(page, mine)
+    for line in quoted:
+        assert f"- {line}" in box
+    assert box.count("\n- ") == len(quoted)
+    assert all("servers:" not in line for line in quoted)
+
+
+def test_the_optimiser_and_the_consortium_price_with_the_overlay():
+    mine = overlaid(servers_overlay(0.5))
+    app = upload(open_page(), servers_overlay(0.5))
+    open_pricing_page(app, "optimiser")
+    plan = optimise.optimise(load_preset("department"), catalog=mine)
+    metrics = {as_text(m.label): m.value for m in app.metric}
+    assert metrics["Present value of costs"] == f"${plan.npv_usd:,.0f}"
+    open_pricing_page(app, "consortium")
+    game = pooling.consortium_game(load_preset("consortium"), CONSORTIUM, catalog=mine)
+    table = pooling.allocations(game)
+    shown = {as_text(m.label): m.value for m in app.metric}
+    shapley = table[table["rule"] == "shapley"]
+    for row in shapley.to_dict("records"):
+        assert shown[row["member"]] == f"${row['allocation_usd']:,.0f}"
