@@ -14,6 +14,7 @@ file name.
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import math
 import os
@@ -32,8 +33,9 @@ import streamlit as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from planner import display, places
+from planner import display, places, rules, tco
 from planner.quick import cloud_offers_for_server
+from planner.report.files import report_bytes
 from planner.safe_io import clip, csv_text, shorten
 from planner.scenario import Scenario, Site
 from pricing import catalog as pricing_catalog
@@ -338,12 +340,130 @@ def show_table(frame: pd.DataFrame, *, key: str | None = None, **kwargs: Any) ->
 
 
 def download(
-    where: Any, label: str, make: Callable[[], str], *, file_name: str, key: str
+    where: Any,
+    label: str,
+    make: Callable[[], str | bytes],
+    *,
+    file_name: str,
+    key: str,
 ) -> None:
     """A download button whose file is made only when it is clicked (no rerun)."""
     where.download_button(
         label, data=make, file_name=file_name, key=key, on_click="ignore"
     )
+
+
+FILE_STEM_CHARACTERS = 60
+"""Longest scenario part of a downloaded file's name. [characters]"""
+
+
+def file_stem(name: str) -> str:
+    """A safe file name from a scenario's name: lower-case letters, digits, dashes.
+
+    Examples
+    --------
+    >>> file_stem("Department GPU plan (Massachusetts, 10 years)")
+    'department-gpu-plan-massachusetts-10-years'
+    >>> file_stem("../../etc/passwd"), file_stem("***")
+    ('etc-passwd', 'scenario')
+    """
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    stem = "-".join(words)[:FILE_STEM_CHARACTERS].strip("-")
+    return stem or "scenario"
+
+
+REPORTS = {
+    ".docx": ("Budget justification (Word)", "justification"),
+    ".md": ("Budget justification (Markdown)", "justification"),
+    ".xlsx": ("Budget workbook (Excel)", "budget"),
+    ".tex": ("Compute and carbon statement (LaTeX)", "statement"),
+}
+"""Report downloads: the button's label and the file name's last word."""
+
+REPORT_CACHE_ENTRIES = 16
+"""Report files kept (each a few hundred kB at most). [-]"""
+
+
+@st.cache_data(max_entries=REPORT_CACHE_ENTRIES, show_spinner=False)
+def report_file(
+    scenario_json: str,
+    overlays: OverlayKey,
+    log_content: bytes | None,
+    suffix: str,
+    view: str,
+    funder: str,
+) -> bytes:
+    """One report of a scenario (:func:`planner.report.files.report_bytes`).
+
+    Made when its button is clicked; cached by the scenario, the overlays'
+    content, the uploaded log's bytes, the kind, the view and the funder.
+    """
+    scenario = Scenario.model_validate_json(scenario_json)
+    catalog = catalog_of(overlays)
+    with with_uploaded_log(scenario, log_content) as runnable:
+        evaluation = tco.evaluate(runnable, catalog=catalog)
+        return report_bytes(
+            evaluation,
+            suffix,
+            view=view,  # type: ignore[arg-type]
+            funder=funder,
+            catalog=catalog,
+        )
+
+
+def report_downloads(
+    scenario: Scenario, *, key: str, log_content: bytes | None = None
+) -> None:
+    """The grant reports of a scenario, in a chosen view and funder's format.
+
+    Each file is made only when its button is clicked (:func:`download`), with
+    the session's catalog, and named after the scenario.
+    """
+    st.markdown("**Grant reports**")
+    left, right = st.columns(2)
+    view = left.radio(
+        "Whose cost the reports show",
+        ["award", "institution"],
+        horizontal=True,
+        key=f"{key}_report_view",
+        format_func=lambda v: {
+            "award": "Award (what the grant pays)",
+            "institution": "Institution (economic cost)",
+        }[v],
+    )
+    funders = list(rules.funder_ids())
+    funder = right.selectbox(
+        "Funder's budget lines",
+        funders,
+        key=f"{key}_report_funder",
+        format_func=lambda f: rules.funder(f).name,
+    )
+    st.caption(
+        plain(
+            f"{str(view).capitalize()} view, on the budget lines of "
+            f"{rules.funder(str(funder)).name}; each report states its money basis "
+            "(the budget in the funder's prices, the comparison in real present "
+            "value). Priced with this session's catalog; made when clicked."
+        )
+    )
+    stem = file_stem(scenario.name)
+    columns = st.columns(len(REPORTS))
+    for column, (suffix, (label, word)) in zip(columns, REPORTS.items(), strict=True):
+        download(
+            column,
+            label,
+            functools.partial(
+                report_file,
+                scenario.model_dump_json(),
+                overlay_key(),
+                log_content,
+                suffix,
+                str(view),
+                str(funder),
+            ),
+            file_name=f"{stem}-{word}{suffix}",
+            key=f"{key}_report{suffix.replace('.', '_')}",
+        )
 
 
 def csv_download(frame: pd.DataFrame) -> str:

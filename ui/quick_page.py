@@ -499,6 +499,7 @@ def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
         state.store("workbench", state.WorkbenchPart(scenario=scenario))
         state.forget_widgets("wb")
         st.switch_page("ui/workbench_page.py")
+    common.report_downloads(scenario, key="quick")
 
 
 def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Chart:

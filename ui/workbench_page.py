@@ -93,7 +93,6 @@ def _evaluate(
         return {
             "summary": report.summary_table(evaluation),
             "found": [item.as_dict() for item in found],
-            "markdown": report.markdown_report(evaluation, found),
             "flows": evaluation.table,
             "yearly": tco.yearly_table(evaluation),
             "recommendations": {k: v.as_dict() for k, v in recommendations.items()},
@@ -337,7 +336,7 @@ def render() -> None:
     st.caption(
         "Load an example or your own YAML, edit every field (help texts give units "
         "and sources), see the results, keep up to four scenarios side by side and "
-        "download the YAML for a proposal or a budget meeting."
+        "download the YAML and the grant reports for a proposal or a budget meeting."
     )
     state.problem_banner(common.show_error)
     _sources()
@@ -425,18 +424,12 @@ def _results(scenario: Scenario) -> None:
     )
     common.download(
         middle,
-        "Grant / budget justification (Markdown)",
-        partial(str, results["markdown"]),
-        file_name="compute_justification.md",
-        key="wb_download_md",
-    )
-    common.download(
-        middle,
         "Yearly flows (CSV)",
         partial(common.csv_download, results["flows"]),
         file_name="flows.csv",
         key="wb_download_flows",
     )
+    common.report_downloads(scenario, key="wb", log_content=log)
     saved: list[str] = st.session_state.setdefault("wb_saved", [])
     if right.button("Keep for side-by-side comparison", key="wb_keep"):
         text = scenario_to_yaml(scenario)

@@ -1,14 +1,18 @@
 """AppTest: the Data page's overlay prices every page of its session (issue 12),
-and every page that prices shows the session catalog's dates and the answer's
-warnings."""
+the grant reports download from the app (issue 15) and every page that prices
+shows the session catalog's dates and the answer's warnings."""
 
 import csv
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
+from docx import Document
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from planner import optimise, pooling, tco, verdict
@@ -16,9 +20,10 @@ from planner.quick import QuickCompare
 from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.resolve import resolve
 from planner.scenario import load_preset
+from planner.tco.budget import nominal_totals
 from pricing import history
 from pricing.catalog import Catalog, Overlay
-from ui.common import as_text, overlay_sentence
+from ui.common import as_text, file_stem, overlay_sentence
 
 ROOT = Path(__file__).parents[2]
 APP_PATH = str(ROOT / "app.py")
@@ -315,3 +320,145 @@ def test_the_optimiser_and_the_consortium_price_with_the_overlay():
     shapley = table[table["rule"] == "shapley"]
     for row in shapley.to_dict("records"):
         assert shown[row["member"]] == f"${row['allocation_usd']:,.0f}"
+
+
+# 2. Grant reports -----------------------------------------------------------------
+
+
+@pytest.fixture
+def made(monkeypatch):
+    """The download buttons' deferred files by name, and how often reports were
+    built (a report is made only when its button is clicked)."""
+    from ui import common
+
+    files: dict[str, object] = {}
+    built: list[str] = []
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        files[str(file_name)] = data
+        return register(self, data, mimetype, coordinates, file_name, **kwargs)
+
+    original = common.report_bytes
+
+    def counted(evaluation, suffix, **kwargs):
+        built.append(suffix)
+        return original(evaluation, suffix, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    monkeypatch.setattr(common, "report_bytes", counted)
+    common.report_file.clear()
+    return files, built
+
+
+SUM = re.compile(r"^=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)$")
+REFERENCE = re.compile(r"^='?(.+?)'?!([A-Z]+)(\d+)$")
+
+
+def cell_value(book, sheet, address):
+    """A cell's value with the workbook's own formulas (=SUM of a range, a
+    reference to another sheet) worked out, as a spreadsheet would."""
+    value = book[sheet][address].value
+    if not isinstance(value, str):
+        return float(value or 0.0)
+    if match := REFERENCE.match(value):
+        return cell_value(book, match[1].replace("''", "'"), match[2] + match[3])
+    if match := SUM.match(value):
+        return sum(
+            cell_value(book, sheet, cell.coordinate)
+            for row in book[sheet][f"{match[1]}{match[2]}" : f"{match[3]}{match[4]}"]
+            for cell in row
+        )
+    if value == "=0":
+        return 0.0
+    msg = f"unexpected formula {value!r}"
+    raise AssertionError(msg)
+
+
+def test_workbench_reports_open_and_carry_the_engines_numbers(made):
+    files, built = made
+    mine = overlaid(servers_overlay(0.5))
+    app = upload(open_page(), servers_overlay(0.5))
+    app.switch_page("ui/workbench_page.py").run()
+    assert not app.exception
+    stem = "department-gpu-plan-massachusetts-10-years"
+    names = {
+        f"{stem}-justification.docx",
+        f"{stem}-justification.md",
+        f"{stem}-budget.xlsx",
+        f"{stem}-statement.tex",
+    }
+    assert names <= set(files)
+    assert built == []  # nothing is built before a click
+    evaluation = tco.evaluate(load_preset("department"), catalog=mine)
+    summary = evaluation.summary.set_index("strategy")
+
+    book = openpyxl.load_workbook(io.BytesIO(files[f"{stem}-budget.xlsx"]()))
+    nominal = nominal_totals(evaluation).set_index("strategy")["award_nominal_usd"]
+    rows = {
+        row[0].value: row[0].row
+        for row in book["Summary"].iter_rows(min_row=6, max_row=5 + len(nominal))
+    }
+    for strategy, expected in nominal.items():
+        shown = cell_value(book, "Summary", f"C{rows[strategy]}")
+        assert shown == pytest.approx(expected, abs=0.01)
+        present = book["Summary"][f"D{rows[strategy]}"].value
+        assert present == pytest.approx(summary.loc[strategy, "award_npv_usd"])
+
+    document = Document(io.BytesIO(files[f"{stem}-justification.docx"]()))
+    paragraphs = "\n".join(p.text for p in document.paragraphs)
+    sentence = verdict.recommendations(evaluation)["award"].sentence
+    assert sentence in paragraphs
+    markdown = files[f"{stem}-justification.md"]().decode()
+    owned = round(summary.loc[DEPARTMENT_OWNED, "award_npv_usd"])
+    assert f"${owned:,}" in markdown
+    assert sentence in markdown
+    tex = files[f"{stem}-statement.tex"]().decode()
+    assert f"\\${nominal[DEPARTMENT_OWNED]:,.0f}" in tex
+    assert sorted(built) == sorted([".xlsx", ".docx", ".md", ".tex"])
+    files[f"{stem}-budget.xlsx"]()
+    assert built.count(".xlsx") == 1  # cached by content
+
+
+def test_report_view_and_funder_are_chosen_on_the_page(made):
+    files, _ = made
+    app = open_page("ui/workbench_page.py")
+    app.radio(key="wb_report_view").set_value("institution").run()
+    app.selectbox(key="wb_report_funder").set_value("ukri_fec80").run()
+    assert not app.exception
+    stem = "department-gpu-plan-massachusetts-10-years"
+    book = openpyxl.load_workbook(io.BytesIO(files[f"{stem}-budget.xlsx"]()))
+    assert "(institution)" in str(book["Summary"]["C5"].value)
+    evaluation = tco.evaluate(load_preset("department"))
+    nominal = nominal_totals(evaluation).set_index("strategy")
+    row = next(
+        r[0].row
+        for r in book["Summary"].iter_rows(min_row=6)
+        if r[0].value == DEPARTMENT_OWNED
+    )
+    assert cell_value(book, "Summary", f"C{row}") == pytest.approx(
+        nominal.loc[DEPARTMENT_OWNED, "institution_nominal_usd"], abs=0.01
+    )
+    markdown = files[f"{stem}-justification.md"]().decode()
+    assert "UK Research and Innovation" in markdown
+
+
+def test_quick_compare_reports_are_of_its_scenario(made):
+    files, _ = made
+    app = open_page()
+    app.radio(key="quick_panel").set_value("summary").run()
+    assert not app.exception
+    scenario = quick_scenario_with_hybrid(QuickCompare())
+    name = f"{file_stem(scenario.name)}-budget.xlsx"
+    assert re.fullmatch(r"[a-z0-9-]+-budget\.xlsx", name)
+    book = openpyxl.load_workbook(io.BytesIO(files[name]()))
+    evaluation = tco.evaluate(scenario)
+    nominal = nominal_totals(evaluation).set_index("strategy")["award_nominal_usd"]
+    rows = {
+        row[0].value: row[0].row
+        for row in book["Summary"].iter_rows(min_row=6, max_row=5 + len(nominal))
+    }
+    for strategy, expected in nominal.items():
+        assert cell_value(book, "Summary", f"C{rows[strategy]}") == pytest.approx(
+            expected, abs=0.01
+        )
