@@ -159,7 +159,8 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
             offers,
             key=state.bind("quick_offer", current if current in offers else offers[0]),
             format_func=lambda o: o.replace("|", " "),
-            help="Cheapest per accelerator-hour first (cloud_prices catalog).",
+            help="Cheapest per accelerator-hour first (this session's cloud_prices "
+            "catalog, your overlay included).",
         )
         raw["provider"], raw["region"], raw["instance_type"] = str(offer).split("|")
     else:

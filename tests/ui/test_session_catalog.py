@@ -15,7 +15,7 @@ from docx import Document
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from planner import optimise, pooling, tco, verdict
+from planner import optimise, places, pooling, tco, verdict
 from planner.quick import QuickCompare
 from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.resolve import resolve
@@ -462,3 +462,137 @@ def test_quick_compare_reports_are_of_its_scenario(made):
         assert cell_value(book, "Summary", f"C{rows[strategy]}") == pytest.approx(
             expected, abs=0.01
         )
+
+
+# Every other page that reads a catalog reads the session's -----------------------
+
+CLOUD_HEADER = (ROOT / "pricing" / "data" / "cloud_prices.csv").read_text().split()[0]
+
+
+def cloud_overlay(*rows: str) -> str:
+    return CLOUD_HEADER + "\n" + "\n".join(rows) + "\n"
+
+
+def upload_to(app: AppTest, name: str, text: str, label: str) -> AppTest:
+    app.switch_page("ui/data_page.py").run()
+    app.selectbox(key="catalog_name").set_value(name).run()
+    app.file_uploader(key="catalog_overlay").set_value(
+        (label, text.encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    return app
+
+
+def test_an_offer_an_overlay_adds_is_offered_and_priced_on_quick_compare():
+    text = cloud_overlay(
+        "campus,on-site,gpu-node-8x,H100,H100-80GB-SXM5,8,80,128,2048,12.50,,2026,"
+        "internal recharge rate sheet 2026,,,test fixture"
+    )
+    mine = Catalog().with_overlay("cloud_prices", text, label="campus.csv")
+    app = upload_to(open_page(), "cloud_prices", text, "campus.csv")
+    app.switch_page("ui/quick_page.py").run()
+    offer = "campus|on-site|gpu-node-8x"
+    assert offer.replace("|", " ") in app.selectbox(key="quick_offer").options
+    app.selectbox(key="quick_offer").set_value(offer).run()
+    assert not app.exception
+    inputs = QuickCompare(provider="campus", region="on-site", instance_type=offer[15:])
+    evaluation = quick_library_of(inputs, mine)
+    recs = verdict.recommendations(evaluation)
+    shown = texts(app, "success") + texts(app, "warning") + texts(app, "info")
+    assert recs["institution"].sentence in shown
+
+
+def quick_library_of(inputs: QuickCompare, catalog: Catalog) -> tco.Evaluation:
+    return tco.evaluate(
+        quick_scenario_with_hybrid(inputs, catalog=catalog), catalog=catalog
+    )
+
+
+def test_strubells_today_prices_are_the_session_catalogs():
+    from planner.reference import strubell2019
+
+    model = str(strubell2019.rates().loc["V100", "catalog_accelerator_model"])
+    text = cloud_overlay(
+        f"campus,on-site,v100-node,V100,{model},8,16,64,512,0.80,0.40,2026,"
+        "internal recharge rate sheet 2026,,,test fixture"
+    )
+    mine = Catalog().with_overlay("cloud_prices", text, label="campus.csv")
+    app = upload_to(open_page(), "cloud_prices", text, "campus.csv")
+    app.switch_page("ui/strubell_page.py").run()
+    assert not app.exception
+    assert [label in line for line in banner(app) for label in ["campus.csv"]] == [True]
+    rates = frame(app, "on_demand_offer").set_index("accelerator")
+    expected = strubell2019.rates_today(catalog=mine)
+    assert rates.loc["V100", "on_demand_offer"] == "campus on-site v100-node"
+    assert rates.loc["V100", "on_demand_usd_per_chip_hour"] == pytest.approx(
+        round(expected.loc["V100", "on_demand_usd_per_chip_hour"], 3)
+    )
+
+
+def test_the_demand_page_converts_with_an_accelerator_an_overlay_adds():
+    from planner.demand_units import quick_demand_from_log, reference_hours_per_year
+
+    text = (ROOT / "pricing" / "data" / "accelerators.csv").read_text()
+    reader = csv.DictReader(io.StringIO(text))
+    row = next(r for r in reader if r["accelerator_model"] == "A100-80GB-SXM4")
+    row |= {
+        "accelerator_model": "A100-tuned",
+        "relative_throughput": "1.5",
+        "throughput_basis": "our own benchmark (test fixture)",
+        "source_date": "",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    mine = Catalog().with_overlay("accelerators", out.getvalue(), label="mine.csv")
+    app = upload_to(open_page(), "accelerators", out.getvalue(), "mine.csv")
+    app.switch_page("ui/demand_page.py").run()
+    assert "A100-tuned" in app.selectbox(key="demand_accelerator").options
+    app.selectbox(key="demand_accelerator").set_value("A100-tuned").run()
+    assert not app.exception
+    from planner import joblog
+
+    log = joblog.generate_workload(joblog.LISA_PRESET)
+    fields = quick_demand_from_log(joblog.demand_summary(log))
+    hours = reference_hours_per_year(
+        float(fields["demand_value"]), "busy_gpus", "A100-tuned", catalog=mine
+    )
+    assert any(
+        f"{hours:,.0f} reference accelerator-hours" in t for t in texts(app, "caption")
+    )
+
+
+def test_the_place_selector_fills_a_tariff_an_overlay_gives():
+    lines = (ROOT / "pricing" / "data" / "electricity_prices.csv").read_text()
+    reader = csv.DictReader(io.StringIO(lines))
+    row = next(
+        r
+        for r in reader
+        if r["country_iso2"] == "US"
+        and not r["subdivision_code"]
+        and r["sector"] == "commercial"
+    )
+    row |= {
+        "price_local_currency_per_kwh": "0.09",
+        "price_usd_per_kwh": "0.09",
+        "source": "our 2026 tariff (test fixture)",
+        "source_date": "",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    mine = Catalog().with_overlay("electricity_prices", out.getvalue(), label="t.csv")
+    app = upload_to(open_page(), "electricity_prices", out.getvalue(), "t.csv")
+    app.switch_page("ui/quick_page.py").run()
+    assert not app.exception
+    expected = places.place_defaults("US", mine).electricity
+    assert expected.user_supplied
+    assert app.number_input(key="quick_electricity").value == pytest.approx(
+        expected.value
+    )
+    app.radio(key="quick_panel").set_value("sources").run()
+    sources = frame(app, "what", "source")
+    assert sources["source"].str.contains("our 2026 tariff").any()
