@@ -40,12 +40,10 @@ def _run() -> None:
     page = st.navigation(
         [st.Page(_start, title="Start", default=True, visibility="hidden"), *PAGES]
     )
-    banner = st.empty()  # filled after the page: it may add or remove an overlay
     try:
+        common.overlay_banner(removable_here=page.url_path == DATA.url_path)
         page.run()
     finally:
-        with banner.container():
-            common.overlay_banner(removable_here=page.url_path == DATA.url_path)
         state.publish()
 
 

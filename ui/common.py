@@ -376,7 +376,7 @@ REPORTS = {
     ".docx": ("Budget justification (Word)", "justification"),
     ".md": ("Budget justification (Markdown)", "justification"),
     ".xlsx": ("Budget workbook (Excel)", "budget"),
-    ".tex": ("Compute and carbon statement (LaTeX)", "statement"),
+    ".tex": ("Compute and carbon (LaTeX)", "statement"),
 }
 """Report downloads: the button's label and the file name's last word."""
 

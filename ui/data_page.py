@@ -141,6 +141,8 @@ def _upload(name: str, upload: object) -> list[str]:
     if text is not None:
         problems = _apply(name, label, text)
     session[UPLOAD] = (name, digest, problems)
+    if not problems:
+        st.rerun()  # every line above (the banner) shows the new overlay
     return problems
 
 

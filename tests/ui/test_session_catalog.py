@@ -596,3 +596,26 @@ def test_the_place_selector_fills_a_tariff_an_overlay_gives():
     app.radio(key="quick_panel").set_value("sources").run()
     sources = frame(app, "what", "source")
     assert sources["source"].str.contains("our 2026 tariff").any()
+
+
+def test_a_shared_link_carries_the_inputs_but_never_the_overlay():
+    from planner.share import decode_link
+
+    app = upload(open_page(), servers_overlay(0.5))
+    app.switch_page("ui/quick_page.py").run()
+    app.number_input(key="quick_demand_value").set_value(20.0).run()
+    link = app.query_params["q"]
+    link = link[0] if isinstance(link, list) else link
+    decoded = str(decode_link(link))
+    assert "quote.csv" not in decoded
+    assert "154000" not in decoded
+    fresh = AppTest.from_file(APP_PATH, default_timeout=60)
+    fresh.query_params["q"] = link
+    fresh.run()
+    assert banner(fresh) == []
+    shown = quick_summary(fresh)
+    scenario = quick_scenario_with_hybrid(QuickCompare(demand_value=20.0))
+    expected = tco.evaluate(scenario).summary.set_index("strategy")
+    assert shown.loc[QUICK_OWNED, "institution_npv_usd"] == pytest.approx(
+        expected.loc[QUICK_OWNED, "institution_npv_usd"], abs=1.0
+    )
