@@ -5,6 +5,8 @@ unexpected: a one-line message with an id on the page, the traceback in the
 server log only (``showErrorDetails`` is off in ``.streamlit/config.toml``).
 The session's question (:mod:`ui.state`) is read from the address once and
 written back after every run, so every page shares it and a link reopens it.
+While the session has catalog overlays (uploaded on the Data catalogs page),
+every page opens with one line saying so (:func:`ui.common.overlay_banner`).
 Every page has its own address (``/quick``, ``/workbench`` ...); the root
 address opens Quick compare.
 """
@@ -16,6 +18,7 @@ from ui import common, state
 st.set_page_config(page_title="GPU procurement planner", layout="wide")
 
 QUICK = st.Page("ui/quick_page.py", title="Quick compare", url_path="quick")
+DATA = st.Page("ui/data_page.py", title="Data catalogs", url_path="data")
 PAGES = [
     QUICK,
     st.Page("ui/workbench_page.py", title="Scenario workbench", url_path="workbench"),
@@ -23,7 +26,7 @@ PAGES = [
     st.Page("ui/consortium_page.py", title="Consortium", url_path="consortium"),
     st.Page("ui/demand_page.py", title="Demand and waits", url_path="demand"),
     st.Page("ui/strubell_page.py", title="Strubell et al. 2019", url_path="strubell"),
-    st.Page("ui/data_page.py", title="Data catalogs", url_path="data"),
+    DATA,
 ]
 
 
@@ -38,6 +41,7 @@ def _run() -> None:
         [st.Page(_start, title="Start", default=True, visibility="hidden"), *PAGES]
     )
     try:
+        common.overlay_banner(removable_here=page.url_path == DATA.url_path)
         page.run()
     finally:
         state.publish()

@@ -22,7 +22,7 @@ from planner.scenario import (
     Scenario,
     scenario_from_dict,
 )
-from pricing import catalog
+from pricing.catalog import Catalog
 from pricing.units import HOURS_PER_YEAR
 
 
@@ -136,13 +136,18 @@ class QuickCompare(Frozen):
     )
 
 
-def cloud_offers_for_server(server: str) -> list[tuple[str, str, str]]:
+def cloud_offers_for_server(
+    server: str, *, catalog: Catalog | None = None
+) -> list[tuple[str, str, str]]:
     """Cloud offers (provider, region, instance) with the server's accelerator.
 
     Parameters
     ----------
     server : str
         Servers catalog key.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays (default: the shipped one), so a
+        quoted server or offer in an overlay can be chosen.
 
     Returns
     -------
@@ -150,8 +155,9 @@ def cloud_offers_for_server(server: str) -> list[tuple[str, str, str]]:
         Offers with an on-demand price and no quality flag, cheapest per
         accelerator-hour first.
     """
-    model = str(catalog.server(server)["accelerator_model"])
-    offers = catalog.default_cloud_offers()
+    chosen = catalog if catalog is not None else Catalog()
+    model = str(chosen.server(server)["accelerator_model"])
+    offers = chosen.default_cloud_offers()
     offers = offers[offers["accelerator_model"] == model].copy()
     offers["per_accelerator"] = (
         offers["on_demand_usd_per_hour"] / offers["accelerator_count"]
@@ -163,7 +169,7 @@ def cloud_offers_for_server(server: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def quick_scenario(inputs: QuickCompare) -> Scenario:
+def quick_scenario(inputs: QuickCompare, *, catalog: Catalog | None = None) -> Scenario:
     """Expand the quick inputs into a scenario with one strategy per purchase model.
 
     Strategies: the cloud offer on-demand, spot (when the catalog has a spot
@@ -175,6 +181,10 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
     ----------
     inputs : QuickCompare
         The quick inputs.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays (default: the shipped one): the
+        server's accelerator, its relative throughput and the offer's spot
+        price are looked up there. Price the scenario with the same catalog.
 
     Returns
     -------
@@ -191,17 +201,18 @@ def quick_scenario(inputs: QuickCompare) -> Scenario:
         If the server's accelerator has no relative throughput (e.g. the 2019
         GTX 1080 Ti row): demand cannot be put in reference hours.
     """
-    server = catalog.server(inputs.server)
+    chosen = catalog if catalog is not None else Catalog()
+    server = chosen.server(inputs.server)
     model = str(server["accelerator_model"])
     reference = defaults.REFERENCE_ACCELERATOR
-    relative = relative_throughput(catalog.Catalog(), model, reference)
+    relative = relative_throughput(chosen, model, reference)
     accelerator_hours = (
         inputs.demand_value * HOURS_PER_YEAR
         if inputs.demand_kind == "busy_gpus"
         else inputs.demand_value
     )
     servers: int | str = "auto" if inputs.servers is None else inputs.servers
-    offer = catalog.cloud_offer(inputs.provider, inputs.region, inputs.instance_type)
+    offer = chosen.cloud_offer(inputs.provider, inputs.region, inputs.instance_type)
     base_cloud: dict[str, object] = {
         "kind": "cloud",
         "provider": inputs.provider,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from planner.quick import QuickCompare, quick_scenario
 from planner.safe_io import clip
 from planner.scenario import Scenario, scenario_from_dict
+from pricing.catalog import Catalog
 
 MAX_NAME_CHARACTERS = 80
 """Longest strategy name a scenario accepts. [characters]"""
@@ -35,13 +36,18 @@ def hybrid_name(scenario: Scenario) -> str | None:
     return None
 
 
-def quick_scenario_with_hybrid(inputs: QuickCompare) -> Scenario:
+def quick_scenario_with_hybrid(
+    inputs: QuickCompare, *, catalog: Catalog | None = None
+) -> Scenario:
     """The quick scenario (:func:`planner.quick.quick_scenario`) plus a hybrid.
 
     Parameters
     ----------
     inputs : QuickCompare
         The quick inputs.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays (see
+        :func:`planner.quick.quick_scenario`).
 
     Returns
     -------
@@ -64,7 +70,7 @@ def quick_scenario_with_hybrid(inputs: QuickCompare) -> Scenario:
     >>> [s.kind for s in scenario.strategies][-2:]
     ['onprem', 'hybrid']
     """
-    base = quick_scenario(inputs)
+    base = quick_scenario(inputs, catalog=catalog)
     data = base.model_dump(mode="json")
     owned = next(s for s in data["strategies"] if s["kind"] == "onprem")
     on_demand = next(

@@ -178,7 +178,8 @@ def recommend(
     flat : Evaluation, optional
         The same scenario with cloud prices flat in real terms
         (:func:`flat_cloud_prices`), to say whether the answer rests on the
-        assumed price decline; computed when omitted and a trend is assumed.
+        assumed price decline; computed when omitted and a trend is assumed,
+        with the evaluation's catalog (its overlays included).
 
     Returns
     -------
@@ -229,7 +230,13 @@ def recommend(
     trends = _cloud_trends(evaluation)
     flat_best = None
     if trends and any(t != 0 for t in trends):
-        flat = flat if flat is not None else evaluate(flat_cloud_prices(scenario))
+        flat = (
+            flat
+            if flat is not None
+            else evaluate(
+                flat_cloud_prices(scenario), catalog=evaluation.resolved.catalog
+            )
+        )
         flat_summary = flat.summary.set_index("strategy")[column]
         flat_best = str(flat_summary.idxmin())
         assumed = sorted(set(trends))

@@ -6,10 +6,15 @@ may carry a user's value is shown as plain text (:func:`plain`), never as
 Markdown; :func:`run_app` is the app's one handler for anything unexpected (a
 one-line message with an id on the page, the traceback in the server log).
 Uploads are read in memory; a scenario may not name a file on the server
-(:func:`named_file_problem`).
+(:func:`named_file_problem`). Every page prices with the session's catalog
+(:func:`session_catalog`: the shipped catalogs with the overlays uploaded on the
+Data page), cached by the overlays' content (:data:`OverlayKey`), never by a
+file name.
 """
 
 import contextlib
+import datetime as dt
+import functools
 import logging
 import math
 import os
@@ -18,7 +23,7 @@ import secrets
 import string
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -28,12 +33,17 @@ import streamlit as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from planner import display, places
+from planner import display, places, rules, tco
 from planner.quick import cloud_offers_for_server
+from planner.report.files import report_bytes
 from planner.safe_io import clip, csv_text, shorten
 from planner.scenario import Scenario, Site
 from pricing import catalog as pricing_catalog
+from pricing import history
 from ui import state
+
+OverlayKey = tuple[tuple[str, str, str], ...]
+"""The session's overlays as ``(catalog, label, text)``: a cache key by content."""
 
 MAX_LOG_BYTES = 50_000_000
 """Largest job log accepted in the browser (the upload limit, ``maxUploadSize``
@@ -330,7 +340,12 @@ def show_table(frame: pd.DataFrame, *, key: str | None = None, **kwargs: Any) ->
 
 
 def download(
-    where: Any, label: str, make: Callable[[], str], *, file_name: str, key: str
+    where: Any,
+    label: str,
+    make: Callable[[], str | bytes],
+    *,
+    file_name: str,
+    key: str,
 ) -> None:
     """A download button whose file is made only when it is clicked (no rerun)."""
     where.download_button(
@@ -338,32 +353,218 @@ def download(
     )
 
 
+FILE_STEM_CHARACTERS = 60
+"""Longest scenario part of a downloaded file's name. [characters]"""
+
+
+def file_stem(name: str) -> str:
+    """A safe file name from a scenario's name: lower-case letters, digits, dashes.
+
+    Examples
+    --------
+    >>> file_stem("Department GPU plan (Massachusetts, 10 years)")
+    'department-gpu-plan-massachusetts-10-years'
+    >>> file_stem("../../etc/passwd"), file_stem("***")
+    ('etc-passwd', 'scenario')
+    """
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    stem = "-".join(words)[:FILE_STEM_CHARACTERS].strip("-")
+    return stem or "scenario"
+
+
+REPORTS = {
+    ".docx": ("Budget justification (Word)", "justification"),
+    ".md": ("Budget justification (Markdown)", "justification"),
+    ".xlsx": ("Budget workbook (Excel)", "budget"),
+    ".tex": ("Compute and carbon (LaTeX)", "statement"),
+}
+"""Report downloads: the button's label and the file name's last word."""
+
+REPORT_CACHE_ENTRIES = 16
+"""Report files kept (each a few hundred kB at most). [-]"""
+
+
+@st.cache_data(max_entries=REPORT_CACHE_ENTRIES, show_spinner=False)
+def report_file(
+    scenario_json: str,
+    overlays: OverlayKey,
+    log_content: bytes | None,
+    suffix: str,
+    view: str,
+    funder: str,
+) -> bytes:
+    """One report of a scenario (:func:`planner.report.files.report_bytes`).
+
+    Made when its button is clicked; cached by the scenario, the overlays'
+    content, the uploaded log's bytes, the kind, the view and the funder.
+    """
+    scenario = Scenario.model_validate_json(scenario_json)
+    catalog = catalog_of(overlays)
+    with with_uploaded_log(scenario, log_content) as runnable:
+        evaluation = tco.evaluate(runnable, catalog=catalog)
+        return report_bytes(
+            evaluation,
+            suffix,
+            view=view,  # type: ignore[arg-type]
+            funder=funder,
+            catalog=catalog,
+        )
+
+
+def report_downloads(
+    scenario: Scenario, *, key: str, log_content: bytes | None = None
+) -> None:
+    """The grant reports of a scenario, in a chosen view and funder's format.
+
+    Each file is made only when its button is clicked (:func:`download`), with
+    the session's catalog, and named after the scenario.
+    """
+    st.markdown("**Grant reports**")
+    left, right = st.columns(2)
+    view = left.radio(
+        "Whose cost the reports show",
+        ["award", "institution"],
+        horizontal=True,
+        key=f"{key}_report_view",
+        format_func=lambda v: {
+            "award": "Award (what the grant pays)",
+            "institution": "Institution (economic cost)",
+        }[v],
+    )
+    funders = list(rules.funder_ids())
+    funder = right.selectbox(
+        "Funder's budget lines",
+        funders,
+        key=f"{key}_report_funder",
+        format_func=lambda f: rules.funder(f).name,
+    )
+    st.caption(
+        plain(
+            f"{str(view).capitalize()} view, on the budget lines of "
+            f"{rules.funder(str(funder)).name}; each report states its money basis "
+            "(the budget in the funder's prices, the comparison in real present "
+            "value). Priced with this session's catalog; made when clicked."
+        )
+    )
+    stem = file_stem(scenario.name)
+    columns = st.columns(len(REPORTS))
+    for column, (suffix, (label, word)) in zip(columns, REPORTS.items(), strict=True):
+        download(
+            column,
+            label,
+            functools.partial(
+                report_file,
+                scenario.model_dump_json(),
+                overlay_key(),
+                log_content,
+                suffix,
+                str(view),
+                str(funder),
+            ),
+            file_name=f"{stem}-{word}{suffix}",
+            key=f"{key}_report{suffix.replace('.', '_')}",
+        )
+
+
 def csv_download(frame: pd.DataFrame) -> str:
     """CSV of a table: money to the cent, no float noise, formulas neutralised."""
     return csv_text(display.rounded_for_download(frame))
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
-def place_options() -> pd.DataFrame:
+CATALOG_CACHE_ENTRIES = 8
+"""Session catalogs kept (one per distinct set of overlays); each holds at most
+one overlay per catalog within :data:`pricing.catalog.MAX_OVERLAY_CHARACTERS`. [-]"""
+
+
+def overlay_key(
+    overlays: Sequence[pricing_catalog.Overlay] | None = None,
+) -> OverlayKey:
+    """The overlays (the session's by default) as a cache key of their content."""
+    chosen = state.overlays() if overlays is None else overlays
+    return tuple((o.catalog, o.label, o.text) for o in chosen)
+
+
+@st.cache_data(max_entries=CATALOG_CACHE_ENTRIES, show_spinner=False)
+def catalog_of(key: OverlayKey = ()) -> pricing_catalog.Catalog:
+    """The shipped catalogs with these overlays, each validated (cached by content).
+
+    Raises
+    ------
+    pricing.catalog.CatalogError
+        With one ``file:row:column: why`` line per problem (never cached).
+    """
+    return pricing_catalog.Catalog().with_overlays(
+        [pricing_catalog.Overlay(catalog, label, text) for catalog, label, text in key]
+    )
+
+
+def session_catalog() -> pricing_catalog.Catalog:
+    """The catalog every page prices with: shipped data plus the session's overlays."""
+    return catalog_of(overlay_key())
+
+
+def overlay_sentence(overlays: Sequence[pricing_catalog.Overlay]) -> str:
+    """The line each page shows while overlays are active ("" without any).
+
+    Examples
+    --------
+    >>> from pricing.catalog import Overlay
+    >>> overlay_sentence([Overlay("servers", "quote.csv", "")])
+    'Your overlay quote.csv (servers) applies to every page of this session; it is not part of shared links.'
+    """  # noqa: E501
+    named = [f"{o.label} ({o.catalog})" for o in overlays]
+    if not named:
+        return ""
+    if len(named) == 1:
+        return (
+            f"Your overlay {named[0]} applies to every page of this session; it "
+            "is not part of shared links."
+        )
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}"
+    return (
+        f"Your overlays {listed} apply to every page of this session; they are "
+        "not part of shared links."
+    )
+
+
+def overlay_banner(*, removable_here: bool = False) -> None:
+    """One line near the top of every page while the session has overlays.
+
+    Away from the Data catalogs page (where each overlay has its remove
+    button) the line says where to remove it.
+    """
+    overlays = state.overlays()
+    sentence = overlay_sentence(overlays)
+    if not sentence:
+        return
+    if not removable_here:
+        them = "it" if len(overlays) == 1 else "them"
+        sentence += f" Remove {them} on the Data catalogs page."
+    st.info(plain(sentence))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def place_options(key: OverlayKey = ()) -> pd.DataFrame:
     """Places (countries, US states, cloud regions) with their labels."""
-    return places.place_options()
+    return places.place_options(catalog_of(key))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def place_values(place_id: str) -> places.PlaceDefaults:
+def place_values(place_id: str, key: OverlayKey = ()) -> places.PlaceDefaults:
     """Tariff, grid intensity and PUE of a place, with sources (cached by id)."""
-    return places.place_defaults(place_id)
+    return places.place_defaults(place_id, catalog_of(key))
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
-def servers() -> tuple[list[str], list[str]]:
-    """Catalog servers the engine can compare, and those it cannot.
+@st.cache_data(max_entries=16, show_spinner=False)
+def servers(key: OverlayKey = ()) -> tuple[list[str], list[str]]:
+    """Servers of the session's catalog the engine can compare, and those it cannot.
 
     A server whose accelerator has no relative throughput in the catalog
     (8xGTX1080Ti-2019, a 2019 reference row) cannot turn demand into
-    reference hours (the engine refuses it), so it is not offered.
+    reference hours (the engine refuses it), so it is not offered. A server
+    an overlay adds is offered like a shipped one.
     """
-    catalog = pricing_catalog.Catalog()
+    catalog = catalog_of(key)
     usable: list[str] = []
     refused: list[str] = []
     for name in catalog.frame("servers")["server"]:
@@ -377,17 +578,62 @@ def servers() -> tuple[list[str], list[str]]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cloud_offers(server: str) -> list[str]:
+def cloud_offers(server: str, key: OverlayKey = ()) -> list[str]:
     """Offers with the server's accelerator ("provider|region|instance").
 
-    Cheapest first. Every one can be priced: a region the grid catalog cannot
-    place resolves at the world average, with a warning beside the answer.
+    Cheapest first, from the session's catalog (an offer an overlay adds is
+    listed). Every one can be priced: a region the grid catalog cannot place
+    resolves at the world average, with a warning beside the answer.
     """
     try:
-        offers = cloud_offers_for_server(server)
+        offers = cloud_offers_for_server(server, catalog=catalog_of(key))
     except LookupError:  # not a catalog server (an inline specification)
         return []
     return [f"{provider}|{region}|{instance}" for provider, region, instance in offers]
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def catalog_dates(key: OverlayKey, today: str) -> tuple[pd.DataFrame, list[str]]:
+    """Each catalog's date and the stale-catalog lines, of these overlays' catalog."""
+    catalog = catalog_of(key)
+    day = dt.date.fromisoformat(today)
+    return (
+        history.catalog_dates(catalog, today=day),
+        history.staleness_warnings(catalog, today=day),
+    )
+
+
+def answer_warnings(warnings: Sequence[str]) -> None:
+    """The resolved scenario's warnings, in one box beside the answer.
+
+    ``warnings`` are the answer's own (``evaluation.resolved.warnings``: places
+    the catalogs could not find, catalogs older than
+    :data:`pricing.history.STALE_AFTER_DAYS` days that it read, from the
+    session's catalog).
+    """
+    if warnings:
+        lines = [f"- {clip(line, MAX_ERROR_LINE_CHARACTERS)}" for line in warnings]
+        st.warning(plain("Check before relying on this answer:\n" + "\n".join(lines)))
+
+
+def catalog_dates_panel(*, key: str) -> None:
+    """Each catalog's date and the stale ones, of the session's catalog.
+
+    An overlay's rows are dated (today when its ``source_date`` is blank), so
+    an overlay dated today makes its catalog fresh.
+    """
+    dates, stale = catalog_dates(overlay_key(), dt.date.today().isoformat())
+    days = history.STALE_AFTER_DAYS
+    title = (
+        f"Catalog dates ({display.plural(len(stale), 'catalog')} older than "
+        f"{days} days)"
+        if stale
+        else f"Catalog dates (each within {days} days)"
+    )
+    with st.expander(title):
+        show_table(dates, key=f"{key}_catalog_dates")
+        for line in stale:
+            st.caption(plain(line))
 
 
 CUSTOM_PLACE = "custom"
@@ -400,7 +646,7 @@ def _fill_place(prefix: str) -> None:
     place_id = state.get(f"{prefix}_place")
     if not place_id or place_id == CUSTOM_PLACE:
         return
-    found = place_values(str(place_id))
+    found = place_values(str(place_id), overlay_key())
     state[f"{prefix}_electricity"] = float(found.electricity.value)
     state[f"{prefix}_grid"] = float(found.grid.value)
     if found.pue is not None and f"{prefix}_pue" in state:
@@ -442,7 +688,7 @@ def place_inputs(
     where the location's own catalog value is kept, so the engine looks it up
     with its source) and the PUE (None when not drawn).
     """
-    options = place_options()
+    options = place_options(overlay_key())
     ids = [CUSTOM_PLACE, *options["place_id"]]
     labels = dict(zip(options["place_id"], options["label"], strict=True))
     labels[CUSTOM_PLACE] = "My own values (no catalog lookup)"
@@ -459,7 +705,7 @@ def place_inputs(
         "intensity (and a cloud region's PUE) from the catalogs, with their "
         "source and year; each stays editable.",
     )
-    found = None if chosen == CUSTOM_PLACE else place_values(str(chosen))
+    found = None if chosen == CUSTOM_PLACE else place_values(str(chosen), overlay_key())
     tariff_default = (
         electricity
         if electricity is not None

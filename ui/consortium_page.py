@@ -23,6 +23,7 @@ from planner.demand_units import (
     reference_hours_per_year,
     server_accelerator,
 )
+from planner.resolve import resolve
 from planner.scenario import (
     Demand,
     Institution,
@@ -48,34 +49,53 @@ PANELS = {
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _game(scenario_json: str, name: str, own_name: str) -> dict[str, Any]:
+def _game(
+    scenario_json: str, name: str, own_name: str, overlays: common.OverlayKey = ()
+) -> dict[str, Any]:
+    # Keyed by the scenario, the names and the session's overlays (their text).
     scenario = Scenario.model_validate_json(scenario_json)
-    game = pooling.consortium_game(scenario, name, own_name=own_name)
-    return {"game": game, "table": pooling.allocations(game)}
+    catalog = common.catalog_of(overlays)
+    game = pooling.consortium_game(scenario, name, own_name=own_name, catalog=catalog)
+    return {
+        "game": game,
+        "table": pooling.allocations(game),
+        "warnings": list(resolve(scenario, catalog).warnings),
+    }
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _schedule(scenario_json: str, name: str, own_name: str, rule: str) -> pd.DataFrame:
+def _schedule(
+    scenario_json: str,
+    name: str,
+    own_name: str,
+    rule: str,
+    overlays: common.OverlayKey = (),
+) -> pd.DataFrame:
     scenario = Scenario.model_validate_json(scenario_json)
-    found = _game(scenario_json, name, own_name)
+    found = _game(scenario_json, name, own_name, overlays)
     return contributions.contribution_schedule(
-        scenario, found["game"], found["table"], rule, own_name=own_name
+        scenario,
+        found["game"],
+        found["table"],
+        rule,
+        own_name=own_name,
+        resolved=resolve(scenario, common.catalog_of(overlays)),
     )
 
 
 def _servers() -> list[str]:
-    return common.servers()[0]
+    return common.servers(common.overlay_key())[0]
 
 
 def _offers(server: str) -> list[str]:
-    return common.cloud_offers(server)
+    return common.cloud_offers(server, common.overlay_key())
 
 
 def _accelerator(server: object) -> str:
     """The shared cluster's accelerator (an inline spec's, or the reference one)."""
     if isinstance(server, dict):
         return str(server.get("accelerator_model") or defaults.REFERENCE_ACCELERATOR)
-    return server_accelerator(str(server))
+    return server_accelerator(str(server), common.session_catalog())
 
 
 def _shared_index(data: dict[str, Any]) -> int | None:
@@ -277,6 +297,7 @@ def _members_frame(
                     float(m["reference_hours_per_year"]),
                     unit,  # type: ignore[arg-type]
                     model,
+                    catalog=common.session_catalog(),
                 )
                 for m in members
             ],
@@ -324,7 +345,13 @@ def _members(
         },
     )
     seeds = {m["name"]: int(m["shape"].get("seed", 0)) for m in members}
-    return rows.member_rows(edited, unit=unit, model=model, seeds=seeds)
+    return rows.member_rows(
+        edited,
+        unit=unit,
+        model=model,
+        seeds=seeds,
+        catalog=common.session_catalog(),
+    )
 
 
 def _convert_own_demand() -> None:
@@ -402,7 +429,12 @@ def render() -> None:
         format="%.1f" if unit == "busy_gpus" else "%.0f",
         key=state.bind(
             f"pool_{source}_own_{unit}",
-            gpus_from_reference_hours(own_hours, unit, model),  # type: ignore[arg-type]
+            gpus_from_reference_hours(
+                own_hours,
+                unit,  # type: ignore[arg-type]
+                model,
+                catalog=common.session_catalog(),
+            ),
         ),
         help=f"Of the cluster's accelerator ({model}). "
         + (Demand.model_fields["reference_hours_per_year"].description or ""),
@@ -411,6 +443,7 @@ def render() -> None:
         float(own_value),
         unit,  # type: ignore[arg-type]
         model,
+        catalog=common.session_catalog(),
     )
     data["demand"]["shape"]["peak_to_mean"] = own_right.number_input(
         "Your project's peak to mean",
@@ -475,14 +508,15 @@ def _results(scenario: Scenario, name: str, own_name: str) -> None:
     try:
         with st.status("Pooling ...", expanded=True) as status:
             st.write("Pricing every coalition of the members through the engine ...")
-            found = _game(scenario_json, name, own_name)
+            overlays = common.overlay_key()
+            found = _game(scenario_json, name, own_name, overlays)
             table: pd.DataFrame = found["table"]
             st.write(
                 f"Allocating the cost by {len(pooling.RULES)} rules and checking "
                 "the core ..."
             )
             st.write("Scheduling buy-ins and usage fees year by year ...")
-            schedule = _schedule(scenario_json, name, own_name, rule)
+            schedule = _schedule(scenario_json, name, own_name, rule, overlays)
             status.update(
                 label=f"{len(found['game'].plans):,} coalitions priced, "
                 f"{len(pooling.RULES)} rules applied",
@@ -494,6 +528,7 @@ def _results(scenario: Scenario, name: str, own_name: str) -> None:
             common.show_error(line)
         return
     st.success(common.plain(pooling.allocation_summary(table)))
+    common.answer_warnings(found["warnings"])
     chosen = table[table["rule"] == rule]
     columns = st.columns(len(chosen))
     for column, row in zip(columns, chosen.to_dict("records"), strict=True):
@@ -537,6 +572,7 @@ def _results(scenario: Scenario, name: str, own_name: str) -> None:
         file_name="consortium_contributions.csv",
         key="pool_download_schedule",
     )
+    common.catalog_dates_panel(key="pool")
 
 
 def _rules_chart(table: pd.DataFrame) -> None:

@@ -1,4 +1,11 @@
-"""Page: the shipped data catalogs with their sources, filterable, with overlays."""
+"""Page: the data catalogs with their sources, filterable, and the session's overlays.
+
+An overlay uploaded here is kept for the session (:mod:`ui.state`, one per
+catalog) and every page prices with it (:func:`ui.common.session_catalog`)
+until it is removed here.
+"""
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +13,7 @@ import streamlit as st
 from planner import display
 from planner.safe_io import clip
 from pricing import catalog
-from ui import common
+from ui import common, state
 
 # Largest overlay upload accepted: the catalog's own limit, in UTF-8 bytes of
 # ASCII text (about 5 MB; an overlay is a quote or a tariff). [bytes]
@@ -78,63 +85,124 @@ value of each row, then its date and source."""
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _shipped(name: str) -> pd.DataFrame:
-    return catalog.load_catalog(name)
-
-
-@st.cache_data(max_entries=16)
-def _overlaid(name: str, text: str, label: str) -> pd.DataFrame:
-    # Keyed by the upload's content: one user's overlay never leaks to another.
+def _frame(name: str, key: common.OverlayKey) -> pd.DataFrame:
+    # Keyed by the overlays' content: one user's overlay never leaks to another.
     # The text is parsed in memory; nothing is written to disk.
-    return catalog.Catalog().with_overlay(name, text, label=label).frame(name)
+    return common.catalog_of(key).frame(name)
 
 
-def _overlay_problems(
-    name: str, upload: object
-) -> tuple[pd.DataFrame | None, list[str]]:
-    """The overlaid catalog, or the reasons it was refused."""
+UPLOAD = "catalog_overlay_upload"
+"""Session-state key of the last upload handled: (catalog, digest, problems)."""
+
+
+def _decoded(upload: object) -> tuple[str, str | None, list[str]]:
+    """The upload's label and text, or the reason it cannot be read."""
     label = common.upload_label(str(getattr(upload, "name", "overlay.csv")))
     content: bytes = upload.getvalue()  # type: ignore[attr-defined]
     if len(content) > MAX_OVERLAY_BYTES:
-        return None, [f"{label}: larger than {MAX_OVERLAY_BYTES:,} bytes"]
+        return label, None, [f"{label}: larger than {MAX_OVERLAY_BYTES:,} bytes"]
     try:
-        text = content.decode("utf-8-sig")
+        return label, content.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
-        return None, [f"{label}: not UTF-8 text (byte {error.start:,})"]
+        return label, None, [f"{label}: not UTF-8 text (byte {error.start:,})"]
+
+
+def _apply(name: str, label: str, text: str) -> list[str]:
+    """Keep the overlay for the session if the catalog it makes is valid."""
+    overlay = catalog.Overlay(name, label, text)
     try:
-        return _overlaid(name, text, label), []
+        common.catalog_of(common.overlay_key(state.with_overlay(overlay)))
     except catalog.CatalogError as error:
         # A problem may quote a whole header cell: one short line each.
-        return None, [clip(str(problem), 300) for problem in error.problems]
+        return [clip(str(problem), 300) for problem in error.problems]
     except ValueError as error:
-        return None, [f"{label}: {error}"]
+        return [f"{label}: {error}"]
+    state.add_overlay(overlay)
+    return []
+
+
+def _upload(name: str, upload: object) -> list[str]:
+    """Apply a new upload to catalog ``name``; the problems of the current one.
+
+    An upload is applied once (then the session holds it, on every page);
+    removing the overlay does not bring it back while the file stays in the
+    uploader, and the same file is not applied again to another catalog.
+    """
+    session = st.session_state
+    label, text, problems = _decoded(upload)
+    digest = hashlib.sha256(upload.getvalue()).hexdigest()  # type: ignore[attr-defined]
+    handled = session.get(UPLOAD)
+    if (
+        handled is not None
+        and handled[1] == digest
+        and (handled[0] == name or not handled[2])
+    ):
+        return list(handled[2])
+    if text is not None:
+        problems = _apply(name, label, text)
+    session[UPLOAD] = (name, digest, problems)
+    if not problems:
+        st.rerun()  # every line above (the banner) shows the new overlay
+    return problems
+
+
+def _remove(name: str) -> None:
+    """Drop the session's overlay of one catalog, unless another one needs it."""
+    try:
+        common.catalog_of(common.overlay_key(state.without_overlay(name)))
+    except catalog.CatalogError as error:
+        st.session_state["catalog_remove_problems"] = [
+            f"{name} was kept: the other overlays need it ({clip(str(p), 200)})"
+            for p in error.problems[:5]
+        ]
+        return
+    st.session_state["catalog_remove_problems"] = []
+    state.remove_overlay(name)
+
+
+def _overlays() -> None:
+    """The session's overlays, each with its remove button."""
+    for overlay in state.overlays():
+        left, right = st.columns([4, 1])
+        left.caption(common.plain(f"{overlay.catalog}: {overlay.label}"))
+        right.button(
+            f"Remove {overlay.label}",
+            key=f"catalog_remove|{overlay.catalog}",
+            on_click=_remove,
+            args=(overlay.catalog,),
+            help="Every page goes back to the shipped rows of this catalog.",
+        )
+    for problem in st.session_state.get("catalog_remove_problems", []):
+        common.show_error(problem)
 
 
 def render() -> None:
-    """Draw one catalog, a text filter and an optional overlay upload."""
+    """Draw one catalog, a text filter, an overlay upload and the session's overlays."""
     st.title("Data catalogs")
     st.caption(
         "Every row carries its source and date. Upload a CSV with the same columns "
-        "(a vendor quote, your tariff) to overlay it: its rows win and are marked "
-        "user_supplied."
+        "(a vendor quote, your tariff) to overlay the catalog chosen: its rows win, "
+        "are marked user_supplied, and every page of this session prices with them "
+        "(not a shared link: a link holds the inputs, never your files)."
     )
     name = st.selectbox("Catalog", catalog.CATALOG_NAMES, key="catalog_name")
     upload = st.file_uploader(
-        "Overlay CSV",
+        "Overlay CSV (for the catalog chosen above)",
         type=["csv"],
         key="catalog_overlay",
         max_upload_size=-(-MAX_OVERLAY_BYTES // 1_000_000),  # MB, rounded up
     )
-    frame = _shipped(name)
     if upload is not None:
-        overlaid, problems = _overlay_problems(name, upload)
-        if overlaid is not None:
-            frame = overlaid
-        else:
+        problems = _upload(name, upload)
+        if problems:
             common.show_error(
-                "The overlay was not applied; the shipped catalog is shown.\n"
+                "The overlay was not applied; the catalog is shown without it.\n"
                 + "\n".join(f"- {problem}" for problem in problems[:50])
             )
+    else:
+        st.session_state.pop(UPLOAD, None)
+    _overlays()
+    frame = _frame(name, common.overlay_key())
     query = st.text_input("Filter rows containing", key="catalog_filter")
     if query:
         text = frame.astype(str).apply(

@@ -22,7 +22,6 @@ from planner.demand_units import (
 )
 from planner.quick import QuickCompare
 from planner.scenario import Scenario
-from pricing import catalog
 from ui import common, state
 
 # Largest job log accepted in the browser (see common.MAX_LOG_BYTES). [bytes]
@@ -150,9 +149,11 @@ def _report(summary: dict[str, object]) -> None:
             st.dataframe(pd.DataFrame(rejected), hide_index=True)
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
-def _accelerators() -> list[str]:
-    return [str(a) for a in catalog.load_catalog("accelerators")["accelerator_model"]]
+@st.cache_data(max_entries=16, show_spinner=False)
+def _accelerators(overlays: common.OverlayKey = ()) -> list[str]:
+    """Accelerators of the session's catalog (an overlay's included)."""
+    frame = common.catalog_of(overlays).frame("accelerators")
+    return [str(a) for a in frame["accelerator_model"]]
 
 
 def _to_quick(fields: dict[str, Any]) -> None:
@@ -184,7 +185,7 @@ def _use_demand(summary: dict[str, object]) -> None:
     with st.container(border=True):
         st.markdown("**Use this demand**")
         left, middle, right = st.columns([2, 1, 1])
-        accelerators = _accelerators()
+        accelerators = _accelerators(common.overlay_key())
         model = left.selectbox(
             "GPUs in this log (for the workbench's reference hours)",
             accelerators,
@@ -196,7 +197,10 @@ def _use_demand(summary: dict[str, object]) -> None:
             ),
         )
         reference = reference_hours_per_year(
-            float(fields["demand_value"]), "busy_gpus", str(model)
+            float(fields["demand_value"]),
+            "busy_gpus",
+            str(model),
+            catalog=common.session_catalog(),
         )
         left.caption(
             f"{float(fields['demand_value']):,.1f} busy GPUs on average, peak to "

@@ -16,6 +16,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from planner import display, optimise
+from planner.resolve import resolve
 from planner.scenario import PRESETS, Scenario, preset_text, scenario_from_yaml
 from ui import common, forms, state
 
@@ -47,13 +48,19 @@ def _problems(error: ValueError) -> list[str]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _plan(
-    scenario_json: str, options_json: str, log_content: bytes | None = None
+    scenario_json: str,
+    options_json: str,
+    log_content: bytes | None = None,
+    overlays: common.OverlayKey = (),
 ) -> dict[str, Any]:
+    # Keyed by the scenario, the limits, the log's bytes and the overlays' text.
     scenario = Scenario.model_validate_json(scenario_json)
     options = optimise.OptimiseOptions.model_validate_json(options_json)
+    catalog = common.catalog_of(overlays)
     try:
         with common.with_uploaded_log(scenario, log_content) as runnable:
-            plan = optimise.optimise(runnable, options)
+            warnings = list(resolve(runnable, catalog).warnings)
+            plan = optimise.optimise(runnable, options, catalog=catalog)
     except optimise.InfeasiblePlanError as error:
         return {"problems": list(error.problems), "infeasible": True}
     except ValueError as error:  # a scenario that cannot be resolved
@@ -65,6 +72,7 @@ def _plan(
         "binding": plan.binding,
         "costs_by_year": plan.costs_by_year,
         "summary": plan.summary,
+        "warnings": warnings,
     }
 
 
@@ -74,12 +82,17 @@ def _frontier(
     options_json: str,
     points: int,
     log_content: bytes | None = None,
+    overlays: common.OverlayKey = (),
 ) -> dict[str, Any]:
     scenario = Scenario.model_validate_json(scenario_json)
     options = optimise.OptimiseOptions.model_validate_json(options_json)
     try:
         with common.with_uploaded_log(scenario, log_content) as runnable:
-            return {"pareto": optimise.pareto_frontier(runnable, options, points)}
+            return {
+                "pareto": optimise.pareto_frontier(
+                    runnable, options, points, catalog=common.catalog_of(overlays)
+                )
+            }
     except ValueError as error:
         return {"problems": _problems(error)}
 
@@ -172,14 +185,17 @@ def render() -> None:
     scenario_json, options_json = scenario.model_dump_json(), options.model_dump_json()
     with st.status("Planning ...", expanded=True) as status:
         st.write("Building and solving the plan (HiGHS) ...")
-        result = _plan(scenario_json, options_json, log)
+        overlays = common.overlay_key()
+        result = _plan(scenario_json, options_json, log, overlays)
         frontier: dict[str, Any] = {}
         if "problems" not in result and points:
             st.write(
                 f"Cost-CO2e frontier: {display.plural(int(points), 'point')}, one "
                 "solve each ..."
             )
-            frontier = _frontier(scenario_json, options_json, int(points), log)
+            frontier = _frontier(
+                scenario_json, options_json, int(points), log, overlays
+            )
         failed = "problems" in result or "problems" in frontier
         status.update(
             label="Could not plan" if failed else "Planned",
@@ -200,6 +216,7 @@ def render() -> None:
 def _draw_plan(result: dict[str, Any], frontier: dict[str, Any]) -> None:
     payload: dict[str, Any] = result["json"]
     st.success(common.plain(result["summary"]))
+    common.answer_warnings(result["warnings"])
     columns = st.columns(3)
     columns[0].metric("Present value of costs", common.money(float(payload["npv_usd"])))
     columns[1].metric(
@@ -302,6 +319,7 @@ def _draw_plan(result: dict[str, Any], frontier: dict[str, Any]) -> None:
         file_name="fleet_plan.json",
         key="opt_download",
     )
+    common.catalog_dates_panel(key="opt")
 
 
 render()

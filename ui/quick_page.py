@@ -21,7 +21,6 @@ from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.resolve import ResolvedOwnedStrategy
 from planner.safe_io import clip
 from planner.scenario import Scenario, ScenarioError, replace, scenario_to_yaml
-from pricing import history
 from ui import common, state
 
 FIELDS = QuickCompare.model_fields
@@ -45,19 +44,24 @@ DEMAND_LABELS = {
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _results(scenario_json: str) -> dict[str, Any]:
-    """Every number the page shows, from one evaluation (cached by the scenario)."""
+def _results(scenario_json: str, overlays: common.OverlayKey = ()) -> dict[str, Any]:
+    """Every number the page shows, from one evaluation.
+
+    Cached by the scenario and the session's overlays (their content).
+    """
     scenario = Scenario.model_validate_json(scenario_json)
-    evaluation = tco.evaluate(scenario)
-    owned = next(s for s in scenario.strategies if s.kind == "onprem").name
+    catalog = common.catalog_of(overlays)
+    evaluation = tco.evaluate(scenario, catalog=catalog)
+    owned = next(s for s in scenario.strategies if s.kind == "onprem")
     on_demand = scenario.strategies[0].name
-    found = breakeven.break_even(scenario, owned, on_demand, evaluation=evaluation)
+    found = breakeven.break_even(scenario, owned.name, on_demand, evaluation=evaluation)
     curves = breakeven.screening_curves(
-        scenario, owned, on_demand, resolved=evaluation.resolved
+        scenario, owned.name, on_demand, resolved=evaluation.resolved
     )
-    resolved = evaluation.resolved.strategy(owned)
+    resolved = evaluation.resolved.strategy(owned.name)
     assert isinstance(resolved, ResolvedOwnedStrategy)
     recommendations = verdict.recommendations(evaluation)
+    row = catalog.server(str(getattr(owned, "server", "")))
     return {
         "summary": evaluation.summary,
         "table": evaluation.table[
@@ -69,8 +73,9 @@ def _results(scenario_json: str) -> dict[str, Any]:
         "curves": curves,
         "recommendations": {k: v.as_dict() for k, v in recommendations.items()},
         "headline": verdict.headline(recommendations),
-        "owned": owned,
+        "owned": owned.name,
         "server_price_usd": resolved.server.server_price_usd,
+        "server_from_overlay": bool(row.get("user_supplied", False)),
         "servers": resolved.servers,
         "sized": resolved.sized,
         "server_sources": list(resolved.server.sources),
@@ -79,17 +84,12 @@ def _results(scenario_json: str) -> dict[str, Any]:
     }
 
 
-@st.cache_data(ttl=3600, max_entries=1, show_spinner=False)
-def _catalog_dates() -> tuple[pd.DataFrame, list[str]]:
-    return history.catalog_dates(), history.staleness_warnings()
-
-
 def _servers() -> list[str]:
-    return common.servers()[0]
+    return common.servers(common.overlay_key())[0]
 
 
 def _offers(server: str) -> list[str]:
-    return common.cloud_offers(server)
+    return common.cloud_offers(server, common.overlay_key())
 
 
 def _convert_unit() -> None:
@@ -143,7 +143,7 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
         help=FIELDS["server"].description,
     )
     raw["server"] = server
-    left_out = common.servers()[1]
+    left_out = common.servers(common.overlay_key())[1]
     if left_out:
         st.caption(
             common.plain(
@@ -159,7 +159,8 @@ def _inputs(part: state.QuickPart, errors: dict[str, str]) -> dict[str, Any]:
             offers,
             key=state.bind("quick_offer", current if current in offers else offers[0]),
             format_func=lambda o: o.replace("|", " "),
-            help="Cheapest per accelerator-hour first (cloud_prices catalog).",
+            help="Cheapest per accelerator-hour first (this session's cloud_prices "
+            "catalog, your overlay included).",
         )
         raw["provider"], raw["region"], raw["instance_type"] = str(offer).split("|")
     else:
@@ -273,9 +274,12 @@ def render() -> None:
     place = raw.pop("_place")
     new_errors: dict[str, str] = {}
     scenario = None
+    catalog = common.session_catalog()
     try:
         inputs = QuickCompare.model_validate(raw)
-        scenario = replace(quick_scenario_with_hybrid(inputs), view=view)
+        scenario = replace(
+            quick_scenario_with_hybrid(inputs, catalog=catalog), view=view
+        )
         state.store(PART, state.QuickPart(inputs=inputs, place=place, view=view))
     except ValidationError as error:
         new_errors = common.field_errors(error)
@@ -294,7 +298,10 @@ def render() -> None:
             if new_errors.get("_"):
                 common.show_error(new_errors["_"])
             last = state.get(PART, state.QuickPart)
-            scenario = replace(quick_scenario_with_hybrid(last.inputs), view=last.view)
+            scenario = replace(
+                quick_scenario_with_hybrid(last.inputs, catalog=catalog),
+                view=last.view,
+            )
         _draw_results(scenario)
 
 
@@ -315,7 +322,7 @@ def _verdict(results: dict[str, Any], view: str) -> None:
 
 def _draw_results(scenario: Scenario) -> None:
     try:
-        results = _results(scenario.model_dump_json())
+        results = _results(scenario.model_dump_json(), common.overlay_key())
     except ValueError as error:  # the engine refuses an input (said in words)
         for line in (getattr(error, "problems", None) or [str(error)])[:20]:
             common.show_error(line)
@@ -323,9 +330,16 @@ def _draw_results(scenario: Scenario) -> None:
     found = results["found"]
     view = scenario.view
     _verdict(results, view)
+    common.answer_warnings(results["warnings"])
     top = st.columns(3)
     bottom = st.columns(3)
-    price_note = "your quote" if _has_quote(scenario) else "catalog estimate"
+    price_note = (
+        "your quote"
+        if _has_quote(scenario)
+        else "your overlay"
+        if results["server_from_overlay"]
+        else "catalog estimate"
+    )
     top[0].metric(
         f"Server price ({price_note})",
         common.money(results["server_price_usd"]),
@@ -385,6 +399,7 @@ def _draw_results(scenario: Scenario) -> None:
         _sources(results)
     else:
         _summary_and_downloads(scenario, results)
+    common.catalog_dates_panel(key="quick")
     st.caption(
         "The address in your browser holds these inputs: bookmark it, or share it "
         "and the link reopens this comparison."
@@ -438,13 +453,9 @@ def _sources(results: dict[str, Any]) -> None:
             "source": st.column_config.TextColumn("Value and source", width="large"),
         },
     )
-    for warning in results["warnings"]:
-        st.warning(common.plain(warning))
-    dates, stale = _catalog_dates()
-    st.markdown("**Catalog dates**")
-    common.show_table(dates, key="quick_catalog_dates")
-    for line in stale:
-        st.caption(common.plain(line))
+    st.caption(
+        "Warnings about this answer and the catalog dates are beside the verdict."
+    )
 
 
 def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
@@ -489,6 +500,7 @@ def _summary_and_downloads(scenario: Scenario, results: dict[str, Any]) -> None:
         state.store("workbench", state.WorkbenchPart(scenario=scenario))
         state.forget_widgets("wb")
         st.switch_page("ui/workbench_page.py")
+    common.report_downloads(scenario, key="quick")
 
 
 def _screening_chart(curves: pd.DataFrame, utilisation: float | None) -> alt.Chart:

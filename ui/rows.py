@@ -12,6 +12,7 @@ import pandas as pd
 
 from planner import pooling
 from planner.demand_units import DemandKind, reference_hours_per_year
+from pricing.catalog import Catalog
 
 MAX_MEMBERS = pooling.MAX_PLAYERS - 1
 """Members besides the scenario's own project (every one of the 2^n coalitions
@@ -31,6 +32,7 @@ def member_rows(
     unit: DemandKind,
     model: str,
     seeds: dict[str, int],
+    catalog: Catalog | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Members (``Member`` data) from the table, and what is wrong with it.
 
@@ -44,6 +46,8 @@ def member_rows(
         The shared cluster's accelerator.
     seeds : dict
         Noise seed of each member kept by name (new rows get their own).
+    catalog : pricing.catalog.Catalog, optional
+        The session's catalog, for the accelerator's relative throughput.
 
     Returns
     -------
@@ -73,7 +77,7 @@ def member_rows(
             {
                 "name": name,
                 "reference_hours_per_year": reference_hours_per_year(
-                    float(demand), unit, model
+                    float(demand), unit, model, catalog=catalog
                 ),
                 "shape": {
                     "kind": "synthetic",

@@ -13,6 +13,11 @@ versioned and bounded): :func:`start` reads a link once per session, validates
 each part with its model and keeps what is valid (a broken link is one plain
 message and the current question stays); :func:`publish` writes the link after
 each run, so the address always reopens the same question.
+
+The session also keeps the catalog overlays uploaded on the Data page
+(:func:`overlays`, :func:`add_overlay`, :func:`remove_overlay`): at most one
+per catalog, each within the catalog's size limit, held as text (never a path).
+Every page prices with the catalog they make; they are not part of the link.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from planner.pooling import DEFAULT_OWN_NAME, RULES
 from planner.quick import QuickCompare
 from planner.scenario import Scenario, load_preset, validation_problems
 from planner.share import LinkError, decode_link, encode_link
+from pricing.catalog import CATALOG_NAMES, MAX_OVERLAY_CHARACTERS, Overlay
 
 QUESTION = "question"
 """Session-state key of the session's question (one validated part per page)."""
@@ -42,6 +48,9 @@ STARTED = "question_started"
 
 PARAM = "q"
 """Query parameter holding the question (``?q=v1.…``)."""
+
+OVERLAYS = "session_overlays"
+"""Session-state key of the session's catalog overlays (one per catalog name)."""
 
 View = Literal["institution", "award"]
 
@@ -247,3 +256,61 @@ def problem_banner(show: Callable[[str], None]) -> None:
     if st.button("Dismiss", key="question_dismiss"):
         del st.session_state[PROBLEM]
         st.rerun()
+
+
+def _overlay_store() -> dict[str, Overlay]:
+    store: dict[str, Overlay] = st.session_state.setdefault(OVERLAYS, {})
+    return store
+
+
+def overlays() -> tuple[Overlay, ...]:
+    """The session's overlays, in catalog order (accelerators before servers).
+
+    A servers overlay may name an accelerator that an accelerators overlay
+    adds, so the accelerators one is applied first.
+    """
+    store = _overlay_store()
+    return tuple(store[name] for name in CATALOG_NAMES if name in store)
+
+
+def with_overlay(overlay: Overlay) -> tuple[Overlay, ...]:
+    """The session's overlays with ``overlay`` in place of its catalog's (not kept).
+
+    Raises
+    ------
+    ValueError
+        If the catalog is unknown or the text is larger than the catalog's
+        limit (:data:`pricing.catalog.MAX_OVERLAY_CHARACTERS`).
+    """
+    if overlay.catalog not in CATALOG_NAMES:
+        msg = f"unknown catalog {overlay.catalog!r}; choose one of {CATALOG_NAMES}"
+        raise ValueError(msg)
+    if len(overlay.text) > MAX_OVERLAY_CHARACTERS:
+        msg = f"larger than {MAX_OVERLAY_CHARACTERS:,} characters"
+        raise ValueError(msg)
+    store = dict(_overlay_store()) | {overlay.catalog: overlay}
+    return tuple(store[name] for name in CATALOG_NAMES if name in store)
+
+
+def add_overlay(overlay: Overlay) -> None:
+    """Keep ``overlay`` for the session, replacing any for the same catalog.
+
+    The caller validates it first (the Data page builds the catalog it makes).
+
+    Raises
+    ------
+    ValueError
+        As :func:`with_overlay`.
+    """
+    with_overlay(overlay)
+    _overlay_store()[overlay.catalog] = overlay
+
+
+def without_overlay(catalog_name: str) -> tuple[Overlay, ...]:
+    """The session's overlays without the one for ``catalog_name`` (not kept)."""
+    return tuple(o for o in overlays() if o.catalog != catalog_name)
+
+
+def remove_overlay(catalog_name: str) -> None:
+    """Drop the session's overlay for ``catalog_name`` (nothing if it has none)."""
+    _overlay_store().pop(catalog_name, None)

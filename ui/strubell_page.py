@@ -7,9 +7,15 @@ from planner.reference import strubell2019
 from ui import common
 
 
-@st.cache_data
-def _today() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return strubell2019.rates_today(), strubell2019.table3_today()
+@st.cache_data(max_entries=16, show_spinner=False)
+def _today(overlays: common.OverlayKey = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Keyed by the session's overlays (their content): a cloud_prices overlay
+    # prices the paper's runs too.
+    catalog = common.catalog_of(overlays)
+    return (
+        strubell2019.rates_today(catalog=catalog),
+        strubell2019.table3_today(catalog=catalog),
+    )
 
 
 @st.cache_data
@@ -64,10 +70,11 @@ def render() -> None:
     st.subheader("Table 1: CO2e of familiar consumption and of training")
     common.show_table(table1.round(0))
     st.subheader("The same training runs at today's catalog prices")
-    rates, today = _today()
+    rates, today = _today(common.overlay_key())
     st.caption(
         "Same chips and hours as Table 3, priced at the lowest on-demand and spot "
-        "rate per chip-hour in the shipped cloud catalog (suspect rows excluded). "
+        "rate per chip-hour in this session's cloud catalog (the shipped one and "
+        "any overlay; suspect rows excluded). "
         "The section 5 question for today's hardware is the Quick compare page."
     )
     common.show_table(rates.round(3).reset_index(), key="today_rates")

@@ -77,18 +77,22 @@ TOP_LEVEL = (
 
 
 @st.cache_data(max_entries=32)
-def _evaluate(scenario_json: str, log_content: bytes | None = None) -> dict[str, Any]:
-    # Keyed by the scenario and the uploaded log's bytes, never by a file name.
+def _evaluate(
+    scenario_json: str,
+    log_content: bytes | None = None,
+    overlays: common.OverlayKey = (),
+) -> dict[str, Any]:
+    # Keyed by the scenario, the uploaded log's bytes and the session's
+    # overlays (their content), never by a file name.
     scenario = Scenario.model_validate_json(scenario_json)
     # Everything that may read the log runs while its temporary file exists.
     with common.with_uploaded_log(scenario, log_content) as runnable:
-        evaluation = tco.evaluate(runnable)
+        evaluation = tco.evaluate(runnable, catalog=common.catalog_of(overlays))
         found = breakeven.break_even_table(runnable, evaluation=evaluation)
         recommendations = verdict.recommendations(evaluation)
         return {
             "summary": report.summary_table(evaluation),
             "found": [item.as_dict() for item in found],
-            "markdown": report.markdown_report(evaluation, found),
             "flows": evaluation.table,
             "yearly": tco.yearly_table(evaluation),
             "recommendations": {k: v.as_dict() for k, v in recommendations.items()},
@@ -332,7 +336,7 @@ def render() -> None:
     st.caption(
         "Load an example or your own YAML, edit every field (help texts give units "
         "and sources), see the results, keep up to four scenarios side by side and "
-        "download the YAML for a proposal or a budget meeting."
+        "download the YAML and the grant reports for a proposal or a budget meeting."
     )
     state.problem_banner(common.show_error)
     _sources()
@@ -381,13 +385,14 @@ def _results(scenario: Scenario) -> None:
     if scenario.demand.joblog is None:
         log = None  # an upload without a job-log scenario plays no part
     try:
-        results = _evaluate(scenario.model_dump_json(), log)
+        results = _evaluate(scenario.model_dump_json(), log, common.overlay_key())
     except ValueError as error:
         problems = getattr(error, "problems", None) or [str(error)]
         for line in problems[:50]:
             common.show_error(line)
         return
     _verdict(results["recommendations"], scenario.view)
+    common.answer_warnings(results["warnings"])
     common.show_table(results["summary"], key="wb_summary", column_order=SUMMARY)
     found = results["found"]
     with st.expander(
@@ -397,6 +402,7 @@ def _results(scenario: Scenario) -> None:
         for item in found:
             names = common.plain(f"{item['onprem']} vs {item['cloud']}")
             st.markdown(f"- **{names}**: {common.plain(item['explanation'])}")
+    common.catalog_dates_panel(key="wb")
     if st.toggle("Show the sources of every default used", key="wb_sources"):
         common.show_table(
             pd.DataFrame(results["assumptions"], columns=["what", "source"]),
@@ -408,8 +414,6 @@ def _results(scenario: Scenario) -> None:
                 ),
             },
         )
-        for warning in results["warnings"]:
-            st.warning(common.plain(warning))
     left, middle, right = st.columns(3)
     common.download(
         left,
@@ -420,18 +424,12 @@ def _results(scenario: Scenario) -> None:
     )
     common.download(
         middle,
-        "Grant / budget justification (Markdown)",
-        partial(str, results["markdown"]),
-        file_name="compute_justification.md",
-        key="wb_download_md",
-    )
-    common.download(
-        middle,
         "Yearly flows (CSV)",
         partial(common.csv_download, results["flows"]),
         file_name="flows.csv",
         key="wb_download_flows",
     )
+    common.report_downloads(scenario, key="wb", log_content=log)
     saved: list[str] = st.session_state.setdefault("wb_saved", [])
     if right.button("Keep for side-by-side comparison", key="wb_keep"):
         text = scenario_to_yaml(scenario)
@@ -452,7 +450,7 @@ def _side_by_side(saved: list[str]) -> None:
     columns = st.columns(len(saved))
     for column, text in zip(columns, saved, strict=True):
         scenario = scenario_from_yaml(text)
-        results = _evaluate(scenario.model_dump_json())
+        results = _evaluate(scenario.model_dump_json(), None, common.overlay_key())
         best = results["recommendations"][scenario.view]
         with column:
             st.subheader(common.plain(scenario.name))

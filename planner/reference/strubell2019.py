@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricing.catalog import Catalog
 from pricing.cloud import cloud_cost_usd
 from pricing.emissions import operational_co2e_kg
 from pricing.energy import electricity_cost_usd, training_energy_kwh
@@ -355,11 +356,16 @@ def reproduction() -> dict[str, Any]:
     }
 
 
-def rates_today() -> pd.DataFrame:
+def rates_today(*, catalog: Catalog | None = None) -> pd.DataFrame:
     """Today's catalog prices per chip-hour for the paper's four devices.
 
     The lowest on-demand and lowest spot price per accelerator-hour over the
-    shipped cloud catalog's default offers (rows flagged suspect excluded).
+    cloud catalog's default offers (rows flagged suspect excluded).
+
+    Parameters
+    ----------
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays (default: the shipped one).
 
     Returns
     -------
@@ -368,9 +374,7 @@ def rates_today() -> pd.DataFrame:
         ``preemptible_usd_per_chip_hour``, ``on_demand_usd_per_chip_hour`` and the
         offers they come from (``spot_offer``, ``on_demand_offer``). [USD/h]
     """
-    from pricing import catalog
-
-    offers = catalog.default_cloud_offers()
+    offers = (catalog if catalog is not None else Catalog()).default_cloud_offers()
     per_chip_od = offers["on_demand_usd_per_hour"] / offers["accelerator_count"]
     per_chip_spot = offers["spot_usd_per_hour"] / offers["accelerator_count"]
     labels = offers["provider"] + " " + offers["region"] + " " + offers["instance_type"]
@@ -393,10 +397,15 @@ def rates_today() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("accelerator")
 
 
-def table3_today() -> pd.DataFrame:
+def table3_today(*, catalog: Catalog | None = None) -> pd.DataFrame:
     """Table 3's cloud costs recomputed at today's catalog prices.
 
     Same chips and hours as the paper; the rates are :func:`rates_today`.
+
+    Parameters
+    ----------
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays (default: the shipped one).
 
     Returns
     -------
@@ -406,7 +415,7 @@ def table3_today() -> pd.DataFrame:
         ``today_low_usd``/``today_high_usd`` (NaN where no offer exists). [USD]
     """
     data = _frame("strubell2019_table3.csv")
-    today = rates_today().loc[data["accelerator"]]
+    today = rates_today(catalog=catalog).loc[data["accelerator"]]
     paper = table3()
     count = data["accelerator_count"].to_numpy(dtype=float)
     hours = data["hours"].to_numpy(dtype=float)

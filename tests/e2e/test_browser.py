@@ -4,6 +4,8 @@ Runs with ``make e2e`` (Debian's ``chromium`` and the ``playwright`` package).
 Screenshots go to ``docs/screenshots/`` (linked from the README).
 """
 
+import csv
+import io
 import os
 import shutil
 import socket
@@ -19,6 +21,7 @@ from planner import breakeven, tco, verdict
 from planner.quick import QuickCompare
 from planner.quick_hybrid import quick_scenario_with_hybrid
 from planner.reference import strubell2019
+from pricing.catalog import Catalog
 
 pytestmark = pytest.mark.e2e
 
@@ -260,6 +263,59 @@ def test_consortium_page_in_the_browser(page, app_url):
     page.get_by_text("Buy-in").first.wait_for(timeout=60_000)
     _settled(page)
     _shot(page, "consortium.png")
+
+
+def _half_price_servers_overlay() -> bytes:
+    """The shipped 8xH100-SXM row at half its price, as a quote (CSV)."""
+    text = (ROOT / "pricing" / "data" / "servers.csv").read_text()
+    reader = csv.DictReader(io.StringIO(text))
+    row = next(r for r in reader if r["server"] == "8xH100-SXM")
+    row |= {
+        "server_price_usd": f"{float(row['server_price_usd']) / 2:.0f}",
+        "price_basis": "quote",
+        "source": "vendor quote (test fixture)",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def test_an_overlay_uploaded_on_the_data_page_prices_quick_compare(app_url, browser):
+    content = _half_price_servers_overlay()
+    mine = Catalog().with_overlay("servers", content.decode(), label="quote.csv")
+    scenario = quick_scenario_with_hybrid(QuickCompare(), catalog=mine)
+    owned = next(s for s in scenario.strategies if s.kind == "onprem").name
+    evaluation = tco.evaluate(scenario, catalog=mine)
+    price = evaluation.resolved.strategy(owned).server.server_price_usd
+    shipped = quick_scenario_with_hybrid(QuickCompare())
+    before = tco.evaluate(shipped).resolved.strategy(owned).server.server_price_usd
+    assert f"${price:,.0f}" != f"${before:,.0f}"
+    # A session of its own: the overlay never reaches the other tests' session.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        tab = context.new_page()
+        _visit(tab, f"{app_url}/data", "Data catalogs")
+        tab.locator("[data-testid=stSelectbox]").filter(has_text="Catalog").click()
+        tab.get_by_role("option", name="servers", exact=True).click()
+        _settled(tab)
+        tab.locator("input[type=file]").set_input_files(
+            files=[{"name": "quote.csv", "mimeType": "text/csv", "buffer": content}]
+        )
+        _shows(tab, "Your overlay quote.csv (servers) applies to every page")
+        _settled(tab)
+        # Within the session (a reload would start a new one): the sidebar link.
+        tab.get_by_role("link", name="Quick compare").click()
+        _shows(tab, "Server price (your overlay)")
+        _shows(tab, f"${price:,.0f}")
+        _settled(tab)
+        body = _body(tab)
+        assert "Your overlay quote.csv (servers) applies to every page" in body
+        assert "it is not part of shared links" in body
+        assert f"${before:,.0f}" not in body
+    finally:
+        context.close()
 
 
 def _files_under(folder: Path) -> dict[str, tuple[int, int]]:

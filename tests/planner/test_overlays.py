@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from planner import cli, optimise, pooling, tco
+from planner import cli, optimise, pooling, tco, verdict
 from planner.overlays import scenario_catalog
+from planner.quick import QuickCompare, cloud_offers_for_server, quick_scenario
+from planner.quick_hybrid import quick_scenario_with_hybrid
+from planner.reference import strubell2019
 from planner.resolve import ResolutionError
 from planner.scenario import load_preset, scenario_from_dict, scenario_to_yaml
-from pricing.catalog import CatalogError
+from pricing.catalog import Catalog, CatalogError
 
 DATA = Path(__file__).parents[2] / "pricing" / "data"
 
@@ -155,3 +158,76 @@ def test_a_pool_prices_the_quote_too(tmp_path):
     plain = pooling.consortium_game(scenario, name)
     quoted = pooling.consortium_game(scenario, name, catalog=catalog)
     assert quoted.grand_coalition_cost_usd < plain.grand_coalition_cost_usd
+
+
+# The app's session catalog reaches every library call it makes -------------------
+
+CLOUD_HEADER = (DATA / "cloud_prices.csv").read_text().splitlines()[0]
+
+
+def campus_offer_catalog():
+    """A cloud_prices overlay adding an on-site H100 node (a recharge rate)."""
+    row = (
+        "campus,on-site,gpu-node-8x,H100,H100-80GB-SXM5,8,80,128,2048,12.50,,2026,"
+        "internal recharge rate sheet 2026,2026-01-15,,test fixture"
+    )
+    return Catalog().with_overlay(
+        "cloud_prices", CLOUD_HEADER + "\n" + row + "\n", label="campus.csv"
+    )
+
+
+def test_quick_compare_offers_and_prices_an_offer_an_overlay_adds():
+    mine = campus_offer_catalog()
+    offer = ("campus", "on-site", "gpu-node-8x")
+    assert offer not in cloud_offers_for_server("8xH100-SXM")
+    assert offer in cloud_offers_for_server("8xH100-SXM", catalog=mine)
+    inputs = QuickCompare(provider="campus", region="on-site", instance_type=offer[2])
+    with pytest.raises(LookupError):
+        quick_scenario(inputs)
+    scenario = quick_scenario_with_hybrid(inputs, catalog=mine)
+    evaluation = tco.evaluate(scenario, catalog=mine)
+    on_demand = evaluation.resolved.strategy(scenario.strategies[0].name)
+    # 12.50 USD an hour for 8 GPUs, in 2026 dollars (CPI to the scenario's year).
+    price = on_demand.offer.on_demand_usd_per_accelerator_hour
+    assert price == pytest.approx(12.50 / 8, rel=0.05)
+    assert on_demand.offer.provider == "campus"
+
+
+def test_a_recommendation_reevaluates_flat_prices_with_the_evaluations_catalog(
+    tmp_path,
+):
+    # A server only the overlay has: pricing the flat-price check with the
+    # shipped catalog would not find it.
+    lines = half_price_quote(tmp_path).read_text().splitlines()
+    quote = lines[1].replace("8xH100-SXM,", "8xH100-quoted,", 1)
+    mine = Catalog().with_overlay(
+        "servers", lines[0] + "\n" + quote + "\n", label="quote.csv"
+    )
+    data = load_preset("department").model_dump(mode="json")
+    for strategy in data["strategies"]:
+        if strategy.get("server") == "8xH100-SXM":
+            strategy["server"] = "8xH100-quoted"
+    evaluation = tco.evaluate(scenario_from_dict(data), catalog=mine)
+    assert any(t != 0 for t in verdict._cloud_trends(evaluation))
+    alone = verdict.recommend(evaluation, "institution")
+    assert alone == verdict.recommendations(evaluation)["institution"]
+
+
+def test_strubell_today_is_priced_with_the_catalog_given():
+    model = str(strubell2019.rates().loc["V100", "catalog_accelerator_model"])
+    row = (
+        f"campus,on-site,v100-node,V100,{model},8,16,64,512,0.80,0.40,2026,"
+        "internal recharge rate sheet 2026,2026-01-15,,test fixture"
+    )
+    mine = Catalog().with_overlay(
+        "cloud_prices", CLOUD_HEADER + "\n" + row + "\n", label="campus.csv"
+    )
+    shipped = strubell2019.rates_today().loc["V100"]
+    rates = strubell2019.rates_today(catalog=mine).loc["V100"]
+    assert rates["on_demand_usd_per_chip_hour"] == pytest.approx(0.10)
+    assert rates["on_demand_usd_per_chip_hour"] < shipped["on_demand_usd_per_chip_hour"]
+    assert rates["on_demand_offer"] == "campus on-site v100-node"
+    today = strubell2019.table3_today(catalog=mine)
+    assert (
+        today["today_high_usd"] <= strubell2019.table3_today()["today_high_usd"]
+    ).all()

@@ -244,8 +244,9 @@ def test_quick_compare_sources_are_one_click_away():
     shown = frame(app, "what", "source")
     expected = [what for what, _ in evaluation.resolved.assumptions]
     assert list(shown["what"]) == expected
+    beside = "\n".join(texts(app, "warning"))
     for warning in evaluation.resolved.warnings:
-        assert warning in texts(app, "warning")
+        assert f"- {warning}" in beside
     dates = frame(app, "catalog", "stale")
     assert "cloud_prices" in set(dates["catalog"])
 

@@ -282,7 +282,7 @@ def test_markdown_in_values_is_shown_as_text():
 def test_an_unexpected_error_is_one_line_with_an_id(monkeypatch, caplog):
     from planner import tco
 
-    def broken(scenario):
+    def broken(scenario, **_options):
         msg = "secret /srv/app/settings.py"
         raise RuntimeError(msg)
 
