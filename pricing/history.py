@@ -44,6 +44,7 @@ __all__ = [
     "price_history",
     "price_trend",
     "shipped_snapshot_files",
+    "source_date_text",
     "staleness_warnings",
 ]
 
@@ -109,6 +110,52 @@ def parse_source_date(text: str) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def source_date_text(text: str) -> str:
+    """The first date written in a text, at the precision it is written.
+
+    :func:`parse_source_date` completes a year-month or a year to a day (for
+    ordering); a report must not print "2020-01-01" for a source that says
+    "data from 2020". This returns the same first date as written.
+
+    Parameters
+    ----------
+    text : str
+        A ``source_date`` cell or a source's text.
+
+    Returns
+    -------
+    str
+        ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``, or "" when the text holds no
+        date.
+
+    Examples
+    --------
+    >>> source_date_text("Electric Power Monthly, released 2024-09-24")
+    '2024-09-24'
+    >>> source_date_text("on or after 2025-06 (exact date unknown)")
+    '2025-06'
+    >>> source_date_text("carbonfootprint (data from 2020 published in 2022)")
+    '2020'
+    >>> source_date_text("snapshot @30df2feead1c")
+    ''
+    """
+    found = parse_source_date(text)
+    if found is None:
+        return ""
+    for pattern, kind in _DATE_PATTERNS:
+        match = re.search(pattern, str(text))
+        if match is None:
+            continue
+        numbers = [int(group) for group in match.groups()]
+        if kind == "day" and found == dt.date(numbers[0], numbers[1], numbers[2]):
+            return found.isoformat()
+        if kind == "month" and found == dt.date(numbers[0], numbers[1], 1):
+            return f"{found.year:04d}-{found.month:02d}"
+        if kind == "year" and found == dt.date(numbers[0], 1, 1):
+            return f"{found.year:04d}"
+    return ""
 
 
 # --------------------------------------------------------------------------

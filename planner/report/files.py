@@ -71,7 +71,7 @@ def report_bytes(
         msg = f"unknown report type {suffix!r}; choose one of {REPORT_SUFFIXES}"
         raise ValueError(msg)
     if suffix == ".tex":
-        return statement.scenario_latex(evaluation, view).encode("utf-8")
+        return statement.scenario_latex(evaluation, view, catalog).encode("utf-8")
     doc = justification.justification(
         evaluation,
         funder=funder,

@@ -27,7 +27,7 @@ from planner.tco import Evaluation
 from planner.uncertainty.sensitivity import Sensitivity, money_text, sensitivities
 from planner.verdict import Recommendation, headline, recommendations
 from pricing.catalog import Catalog
-from pricing.history import parse_source_date
+from pricing.history import source_date_text
 
 REFERENCES = (
     'E. Strubell, A. Ganesh, and A. McCallum, "Energy and Policy Considerations '
@@ -104,8 +104,14 @@ def _money(value: float) -> str:
     return f"${value:,.0f}"
 
 
-def _catalog_date(evaluation: Evaluation, what: str, catalog: Catalog) -> str:
-    """The ``source_date`` of the catalog row behind a strategy's assumption."""
+def _catalog_date(
+    evaluation: Evaluation, what: str, source: str, catalog: Catalog
+) -> str:
+    """The ``source_date`` of the catalog row behind a strategy's assumption.
+
+    A hybrid strategy has two rows (its server and its burst offer); the
+    source's text names the offer first ("aws us-east-1 p5.48xlarge: ...").
+    """
     from planner.resolve import ResolvedCloudStrategy, ResolvedOwnedStrategy
     from pricing.history import catalog_dates
 
@@ -113,6 +119,11 @@ def _catalog_date(evaluation: Evaluation, what: str, catalog: Catalog) -> str:
         strategy = evaluation.resolved.strategy(what)
     except (KeyError, ValueError, LookupError):
         strategy = None
+    if isinstance(strategy, ResolvedOwnedStrategy) and strategy.burst is not None:
+        burst = strategy.burst.offer
+        label = f"{burst.provider} {burst.region} {burst.instance_type}:"
+        if source.startswith(label):
+            strategy = strategy.burst
     try:
         if isinstance(strategy, ResolvedCloudStrategy):
             offer = strategy.offer
@@ -146,9 +157,10 @@ def assumptions_table(
     Returns
     -------
     pandas.DataFrame
-        ``what``, ``source`` and ``date``: the date in the source's text (ISO),
-        else the ``source_date`` of the catalog row behind it, else "" (a
-        derived value or a scenario input).
+        ``what``, ``source`` and ``date``: the ``source_date`` of the catalog
+        row behind it, else the first date in the source's text as written
+        (:func:`pricing.history.source_date_text`), else "" (a derived value
+        or a scenario input).
     """
     catalog = catalog or Catalog()
     scenario = evaluation.scenario
@@ -191,11 +203,11 @@ def assumptions_table(
         if number >= looked_up:
             dates.append("")
             continue
-        found = parse_source_date(source)
+        # The catalog row's own date first: a source's text also cites the
+        # years of papers ("Cottier et al. 2024"), which are not when the
+        # value was taken.
         dates.append(
-            found.isoformat()
-            if found is not None
-            else _catalog_date(evaluation, what, catalog)
+            _catalog_date(evaluation, what, source, catalog) or source_date_text(source)
         )
     return pd.DataFrame(
         {

@@ -3,7 +3,8 @@
 Strubell et al. (2019) recommend that papers report training time, hardware
 and sensitivity; a statement here gives the hardware, hours, energy, CO2e and
 cost of a run or campaign (:mod:`planner.footprint`) or of a scenario's
-recommended strategy, with the method and sources in one sentence. LaTeX text
+recommended strategy (with its PUE and grid intensity, and the sources and
+dates of the values behind it), with the method in one sentence. LaTeX text
 is escaped (:func:`planner.report.safe.latex_text`); the snippet needs only
 the ``tabular`` environment (no packages).
 """
@@ -18,6 +19,7 @@ from planner.report.safe import latex_text, markdown_text
 from planner.resolve import ResolvedOwnedStrategy
 from planner.tco import Evaluation
 from planner.verdict import recommendations
+from pricing.catalog import Catalog
 
 METHOD_SENTENCE = (
     "Energy is accelerator-hours x power per accelerator x PUE (Strubell et al., "
@@ -148,14 +150,17 @@ def scenario_rows(evaluation: Evaluation, view: View) -> list[tuple[str, str]]:
         if r["strategy"] == rec.strategy
     )
     strategy = evaluation.resolved.strategy(rec.strategy)
+    site = evaluation.resolved.site
     if isinstance(strategy, ResolvedOwnedStrategy):
         hardware = f"{strategy.servers:g} x {strategy.server.server}"
+        pue, grid_g_per_kwh = site.pue, site.grid_co2e_g_per_kwh
     else:
         offer = strategy.offer
         hardware = (
             f"{offer.provider} {offer.instance_type} ({offer.accelerator_model}), "
             f"{strategy.purchase}"
         )
+        pue, grid_g_per_kwh = offer.pue, offer.grid_co2e_g_per_kwh
     scenario = evaluation.scenario
     nominal = {
         str(r["strategy"]): float(r[f"{view}_nominal_usd"])
@@ -171,6 +176,18 @@ def scenario_rows(evaluation: Evaluation, view: View) -> list[tuple[str, str]]:
             f"{scenario.horizon_years} years",
         ),
         ("Energy", f"{float(row['energy_kwh']):,.0f} kWh"),
+        ("PUE", f"{pue:g}"),
+        (
+            "Grid intensity",
+            f"{float(grid_g_per_kwh[0]):,.1f} g CO2e/kWh in {scenario.start_year}"
+            + (
+                f", {float(grid_g_per_kwh[-1]):,.1f} in "
+                f"{scenario.start_year + len(grid_g_per_kwh) - 1}"
+                if len(grid_g_per_kwh) > 1
+                and float(grid_g_per_kwh[-1]) != float(grid_g_per_kwh[0])
+                else ""
+            ),
+        ),
         (
             "CO2e",
             f"{float(row['co2e_kg']) / 1e3:,.2f} t "
@@ -188,7 +205,49 @@ def scenario_rows(evaluation: Evaluation, view: View) -> list[tuple[str, str]]:
     ]
 
 
-def scenario_markdown(evaluation: Evaluation, view: View) -> str:
+def scenario_sources(
+    evaluation: Evaluation, view: View, catalog: Catalog | None = None
+) -> list[tuple[str, str, str]]:
+    """The sources and dates behind the recommended strategy's statement.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        Output of :func:`planner.tco.evaluate`.
+    view : {"award", "institution"}
+        Whose recommendation.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog the evaluation used (for the rows' dates).
+
+    Returns
+    -------
+    list of (str, str, str)
+        ``(what, source, date)`` of each looked-up value and scenario input
+        (:func:`planner.report.justification.assumptions_table`), without the
+        rows of the strategies that were not recommended.
+    """
+    from planner.report.justification import assumptions_table
+
+    chosen = recommendations(evaluation)[view].strategy
+    others = {str(r["strategy"]) for r in evaluation.summary.to_dict("records")}
+    others.discard(chosen)
+    table = assumptions_table(evaluation, catalog)
+    return [
+        (str(what), str(source), str(date))
+        for what, source, date in table[["what", "source", "date"]].itertuples(
+            index=False
+        )
+        if str(what) not in others
+    ]
+
+
+def _source_line(what: str, source: str, date: str) -> str:
+    return f"{what}: {source}" + (f" ({date})" if date and date not in source else "")
+
+
+def scenario_markdown(
+    evaluation: Evaluation, view: View, catalog: Catalog | None = None
+) -> str:
     """A scenario's compute and carbon statement in Markdown.
 
     Parameters
@@ -197,13 +256,17 @@ def scenario_markdown(evaluation: Evaluation, view: View) -> str:
         Output of :func:`planner.tco.evaluate`.
     view : {"award", "institution"}
         Whose cost.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog the evaluation used (for the sources' dates).
 
     Returns
     -------
     str
-        A table of :func:`scenario_rows` and the method sentence.
+        A table of :func:`scenario_rows`, the method sentence and the
+        :func:`scenario_sources`.
     """
     rows = scenario_rows(evaluation, view)
+    sources = scenario_sources(evaluation, view, catalog)
     return "\n".join(
         [
             f"## Compute and carbon: {markdown_text(evaluation.scenario.name)}",
@@ -214,11 +277,17 @@ def scenario_markdown(evaluation: Evaluation, view: View) -> str:
             "",
             METHOD_SENTENCE,
             "",
+            "Sources:",
+            "",
+            *[f"- {markdown_text(_source_line(*item))}" for item in sources],
+            "",
         ]
     )
 
 
-def scenario_latex(evaluation: Evaluation, view: View) -> str:
+def scenario_latex(
+    evaluation: Evaluation, view: View, catalog: Catalog | None = None
+) -> str:
     """A scenario's compute and carbon statement as a LaTeX snippet.
 
     Parameters
@@ -227,13 +296,17 @@ def scenario_latex(evaluation: Evaluation, view: View) -> str:
         Output of :func:`planner.tco.evaluate`.
     view : {"award", "institution"}
         Whose cost.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog the evaluation used (for the sources' dates).
 
     Returns
     -------
     str
-        A ``tabular`` of :func:`scenario_rows` and the method sentence.
+        A ``tabular`` of :func:`scenario_rows`, the method sentence and an
+        ``itemize`` of the :func:`scenario_sources`.
     """
     rows = scenario_rows(evaluation, view)
+    sources = scenario_sources(evaluation, view, catalog)
     return "\n".join(
         [
             f"% Compute and carbon statement: {latex_text(evaluation.scenario.name)}",
@@ -246,6 +319,11 @@ def scenario_latex(evaluation: Evaluation, view: View) -> str:
             "\\end{tabular}",
             "",
             latex_text(METHOD_SENTENCE),
+            "",
+            "Sources:",
+            "\\begin{itemize}",
+            *[f"\\item {latex_text(_source_line(*item))}" for item in sources],
+            "\\end{itemize}",
             "",
         ]
     )

@@ -20,10 +20,13 @@ from planner import cli, safe_io, tco
 from planner.report import files, justification, statement, workbook
 from planner.report.budget import funder_budget
 from planner.report.safe import FORMULA_PREFIXES
+from planner.resolve import ResolvedOwnedStrategy
 from planner.scenario import load_scenario, scenario_from_dict
 from planner.tco.budget import budget_table, nominal_totals
+from pricing.catalog import Catalog
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+DATA = Path(__file__).parents[2] / "pricing" / "data"
 SCENARIOS = ("grant.yaml", "department.yaml", "lisa.yaml")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice absent")
@@ -347,6 +350,82 @@ def test_scenario_statement_numbers_equal_the_engine():
         f"${nominal.loc[rows['Strategy'], 'award_nominal_usd']:,.0f}"
     )
     assert "Strubell" in statement.scenario_markdown(evaluation, "award")
+
+
+def test_scenario_statement_states_pue_grid_and_only_the_chosen_sources():
+    evaluation = evaluation_of("department.yaml")
+    rows = dict(statement.scenario_rows(evaluation, "award"))
+    chosen = evaluation.resolved.strategy(rows["Strategy"])
+    site = evaluation.resolved.site
+    if isinstance(chosen, ResolvedOwnedStrategy):
+        pue, grid = site.pue, site.grid_co2e_g_per_kwh
+    else:
+        pue, grid = chosen.offer.pue, chosen.offer.grid_co2e_g_per_kwh
+    assert rows["PUE"] == f"{pue:g}"
+    assert rows["Grid intensity"].startswith(
+        f"{grid[0]:,.1f} g CO2e/kWh in {evaluation.scenario.start_year}"
+    )
+    sources = statement.scenario_sources(evaluation, "award")
+    named = {what for what, _, _ in sources}
+    assert rows["Strategy"] in named
+    others = set(evaluation.summary["strategy"]) - {rows["Strategy"]}
+    assert others
+    assert not named & others
+    latex = statement.scenario_latex(evaluation, "award")
+    assert latex.count("\\item ") == len(sources)
+
+
+def test_assumption_dates_are_the_catalog_rows_own_dates():
+    """Dates come from each row's ``source_date``, not from years cited in the
+    source's text ("Cottier et al. 2024"), and at the precision written."""
+    evaluation = evaluation_of("department.yaml")
+    catalog = Catalog()
+    table = justification.assumptions_table(evaluation, catalog)
+    for strategy in evaluation.resolved.strategies:
+        if isinstance(strategy, ResolvedOwnedStrategy):
+            expected = {str(catalog.server(strategy.server.server)["source_date"])}
+            if strategy.burst is not None:
+                offer = strategy.burst.offer
+                expected.add(
+                    str(
+                        catalog.cloud_offer(
+                            offer.provider, offer.region, offer.instance_type
+                        )["source_date"]
+                    )
+                )
+        else:
+            offer = strategy.offer
+            expected = {
+                str(
+                    catalog.cloud_offer(
+                        offer.provider, offer.region, offer.instance_type
+                    )["source_date"]
+                )
+            }
+        dates = set(table.loc[table["what"] == strategy.name, "date"])
+        assert dates == expected, strategy.name
+    grid = table.loc[table["what"].str.startswith("grid intensity"), "date"]
+    assert list(grid) == ["2020"]  # "data from 2020", not "2020-01-01"
+
+
+def test_latex_statement_dates_come_from_the_catalog_it_was_priced_with():
+    """A vendor quote overlaid on the catalog carries its own date into the
+    paper's statement."""
+    lines = (DATA / "servers.csv").read_text("utf-8").splitlines()
+    row = next(line for line in lines if line.startswith("8xH100-SXM,"))
+    quoted = row.replace(",2023-08,", ",2026-11-30,")
+    assert quoted != row
+    mine = Catalog().with_overlay(
+        "servers", lines[0] + "\n" + quoted + "\n", label="quote.csv"
+    )
+    scenario = load_scenario(EXAMPLES / "department.yaml")
+    evaluation = tco.evaluate(scenario, catalog=mine)
+    chosen = dict(statement.scenario_rows(evaluation, "award"))["Strategy"]
+    assert isinstance(evaluation.resolved.strategy(chosen), ResolvedOwnedStrategy)
+    with_quote = files.report_bytes(evaluation, ".tex", catalog=mine).decode()
+    assert "(2026-11-30)" in with_quote
+    shipped = files.report_bytes(evaluation, ".tex").decode()
+    assert "(2026-11-30)" not in shipped
 
 
 # --- command line -------------------------------------------------------------------

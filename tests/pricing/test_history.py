@@ -19,6 +19,7 @@ from pricing.history import (
     parse_source_date,
     price_history,
     price_trend,
+    source_date_text,
     staleness_warnings,
 )
 
@@ -38,6 +39,27 @@ from pricing.history import (
 )
 def test_parse_source_date(text, expected):
     assert parse_source_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-20", "2026-05-20"),
+        ("2025-01", "2025-01"),
+        ("2019 annual data (EIA avgprice_annual 1990-2019)", "2019"),
+        ("on or after 2025-06 (exact date unknown)", "2025-06"),
+        ("carbonfootprint (March 2022) (data from 2020 published in 2022)", "2022"),
+        ("snapshot @30df2feead1c (commit date not recorded offline)", ""),
+        ("2023-13", ""),
+    ],
+)
+def test_source_date_text_keeps_the_precision_written(text, expected):
+    assert source_date_text(text) == expected
+    # the same first date as parse_source_date, never a more precise one
+    found = parse_source_date(text)
+    assert (found is None) == (expected == "")
+    if found is not None:
+        assert found.isoformat().startswith(expected)
 
 
 # --------------------------------------------------------------------------
