@@ -251,7 +251,9 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
 
     It states the question, the conventions (real dollars, discount rate, timing),
     the result per strategy in money and CO2e, the break-even points in words,
-    and the yearly cash flows a budget office asks for, then the sources.
+    and the yearly cash flows a budget office asks for, then each looked-up
+    value with its source and date
+    (:func:`planner.report.justification.assumptions_table`).
 
     Parameters
     ----------
@@ -266,11 +268,14 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         Markdown text.
     """
     from planner import verdict
+    from planner.report.justification import assumptions_table
 
     scenario = evaluation.scenario
     summary = evaluation.summary.sort_values("npv_usd")
-    best = summary.iloc[0]
     recommendations = verdict.recommendations(evaluation)
+    chosen = recommendations[evaluation.view].strategy
+    best = summary.loc[summary["strategy"] == chosen].iloc[0]
+    sources = assumptions_table(evaluation, evaluation.resolved.catalog)
     yearly = yearly_by_strategy(evaluation)
     cash = yearly.pivot_table(
         index="calendar_year", columns="strategy", values="cost_usd", sort=False
@@ -337,10 +342,17 @@ def markdown_report(evaluation: Evaluation, break_evens: list[BreakEven]) -> str
         "",
         "## Sources",
         "",
-        "Prices, powers, intensities and rates come from the planner's catalogs "
-        "(pricing/data, each row with its source and date) and named defaults "
-        "(planner/defaults.py); method: Strubell, Ganesh and McCallum (2019), "
-        "screening curves and discounted cash flows as documented in the planner.",
+        "Method: Strubell, Ganesh and McCallum (2019) for energy, screening "
+        "curves and discounted cash flows as documented in the planner's "
+        "docs/methods.md. Each value looked up, with its source and date:",
+        "",
+        *[
+            f"- {str(what).replace('|', '/')}: {source}"
+            + (f" ({date})" if date and str(date) not in str(source) else "")
+            for what, source, date in sources[["what", "source", "date"]].itertuples(
+                index=False
+            )
+        ],
         "",
     ]
     return "\n".join(lines)

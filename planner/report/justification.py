@@ -152,7 +152,8 @@ def assumptions_table(
     evaluation : Evaluation
         Output of :func:`planner.tco.evaluate`.
     catalog : pricing.catalog.Catalog, optional
-        The catalog the evaluation used (for the rows' ``source_date``).
+        The catalog for the rows' ``source_date`` (default the one the
+        evaluation was priced with).
 
     Returns
     -------
@@ -162,7 +163,7 @@ def assumptions_table(
         (:func:`pricing.history.source_date_text`), else "" (a derived value
         or a scenario input).
     """
-    catalog = catalog or Catalog()
+    catalog = catalog or evaluation.resolved.catalog
     scenario = evaluation.scenario
     site = scenario.site
     institution = scenario.institution

@@ -15,6 +15,7 @@ import pytest
 
 from planner import breakeven, cli, report, tco, verdict
 from planner.quick import QuickCompare, quick_scenario
+from planner.report.justification import assumptions_table
 from planner.scenario import load_preset, replace, scenario_from_dict
 from planner.tco.budget import budget_table
 
@@ -305,3 +306,16 @@ def test_markdown_and_json_agree_on_the_recommendation(department):
     payload = report.evaluation_payload(department, breaks)
     text = report.markdown_report(department, breaks)
     assert payload["recommendation"]["institution"]["sentence"] in text
+
+
+def test_markdown_report_names_the_recommendation_and_every_source(department):
+    """The Markdown report's headline strategy is the verdict's, and its
+    Sources list each looked-up value's own source (not one generic line)."""
+    breaks = breakeven.break_even_table(department.scenario, evaluation=department)
+    text = report.markdown_report(department, breaks)
+    chosen = verdict.recommendations(department)[department.view].strategy
+    assert f"view, **{chosen}**, is $" in text
+    sources = text.split("## Sources", 1)[1]
+    table = assumptions_table(department)
+    for what, source in zip(table["what"], table["source"], strict=True):
+        assert f"- {what}: {source}" in sources
