@@ -424,8 +424,11 @@ def test_latex_statement_dates_come_from_the_catalog_it_was_priced_with():
     assert isinstance(evaluation.resolved.strategy(chosen), ResolvedOwnedStrategy)
     with_quote = files.report_bytes(evaluation, ".tex", catalog=mine).decode()
     assert "(2026-11-30)" in with_quote
-    shipped = files.report_bytes(evaluation, ".tex").decode()
+    # by default, the catalog the evaluation was priced with
+    assert files.report_bytes(evaluation, ".tex").decode() == with_quote
+    shipped = files.report_bytes(evaluation_of("department.yaml"), ".tex").decode()
     assert "(2026-11-30)" not in shipped
+    assert "(2023-08)" in shipped
 
 
 # --- command line -------------------------------------------------------------------
