@@ -399,3 +399,17 @@ def test_a_link_naming_a_server_file_opens_nothing(opened, part):
     app.button(key="opt_run").click().run(timeout=180)
     assert "root:x:0:0" not in all_text(app)
     assert not any(os.path.realpath(p) == "/etc/passwd" for p in opened if p)
+
+
+def test_shipped_server_settings_keep_tracebacks_and_watchers_off():
+    """What .streamlit/config.toml's comments promise: small uploads, no
+    tracebacks on the page, no telemetry, no file watcher, no magic."""
+    import tomllib
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert settings["server"]["maxUploadSize"] <= 50
+    assert settings["server"]["fileWatcherType"] == "none"
+    assert settings["server"]["runOnSave"] is False
+    assert settings["client"]["showErrorDetails"] == "none"
+    assert settings["browser"]["gatherUsageStats"] is False
+    assert settings["runner"]["magicEnabled"] is False
