@@ -312,6 +312,29 @@ def load_yaml(
             loader.dispose()
 
 
+def dump_yaml(data: object) -> str:
+    """YAML text of plain data, keys in their given order, that :func:`load_yaml` reads.
+
+    Parameters
+    ----------
+    data : object
+        Plain values (e.g. a pydantic model's ``model_dump(mode="json")``).
+
+    Returns
+    -------
+    str
+        Block-style YAML, Unicode kept, lines folded near 88 characters.
+
+    Examples
+    --------
+    >>> load_yaml(dump_yaml({"b": 1, "a": ["x", "é"]}))
+    {'b': 1, 'a': ['x', 'é']}
+    """
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+
+
 # --------------------------------------------------------------------------
 # Reading files
 # --------------------------------------------------------------------------

@@ -1057,10 +1057,9 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     str
         YAML text, keys in model order.
     """
-    import yaml
+    from planner.safe_io import dump_yaml
 
-    data = scenario.model_dump(mode="json")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+    return dump_yaml(scenario.model_dump(mode="json"))
 
 
 def preset_text(name: str) -> str:

@@ -329,10 +329,9 @@ def uncertainty_to_yaml(spec: UncertaintySpec) -> str:
     str
         YAML text, keys in model order.
     """
-    import yaml
+    from planner.safe_io import dump_yaml
 
-    data = spec.model_dump(mode="json")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+    return dump_yaml(spec.model_dump(mode="json"))
 
 
 # --- the default preset ----------------------------------------------------------
