@@ -665,29 +665,70 @@ def tornados(
         points[2 + 2 * j, j] = high[j]
     points = typed_values(prepared, points)
     outcomes, _, _ = evaluate_draws(prepared, points, method=method, break_even=False)
-    names = outcomes.strategies
+    names = list(outcomes.strategies)
+    paths = [item.path for item in spec.inputs]
     out: dict[View, TornadoResult] = {}
     for view in views:
-        npv = outcomes.npv_usd[view]
-        order = np.argsort(npv[0], kind="stable")
-        lead = int(order[0])
-        second = int(order[1]) if order.size > 1 else lead
-        advantage = lead_over_others(npv, lead)
-        bars = [
-            TornadoBar(
-                input=item.path,
-                low=float(points[1 + 2 * j, j]),
-                high=float(points[2 + 2 * j, j]),
-                low_npv_delta_usd=float(advantage[1 + 2 * j] - advantage[0]),
-                high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
-                low_cheapest=names[int(np.argmin(npv[1 + 2 * j]))],
-                high_cheapest=names[int(np.argmin(npv[2 + 2 * j]))],
-            )
-            for j, item in enumerate(spec.inputs)
-        ]
-        bars.sort(key=lambda bar: -bar.swing_usd)
-        out[view] = (names[lead], names[second], float(advantage[0]), tuple(bars), base)
+        lead, second, advantage, bars = swings(
+            outcomes.npv_usd[view],
+            names,
+            paths,
+            np.diag(points[1::2]),
+            np.diag(points[2::2]),
+        )
+        out[view] = (lead, second, advantage, bars, base)
     return out
+
+
+def swings(
+    npv_usd: FloatArray,
+    names: Sequence[str],
+    paths: Sequence[str],
+    low: FloatArray,
+    high: FloatArray,
+) -> tuple[str, str, float, tuple[TornadoBar, ...]]:
+    """Rank one-at-a-time swings: the tornado's bars from its ``2 d + 1`` points.
+
+    Parameters
+    ----------
+    npv_usd : numpy.ndarray of shape (2 d + 1, strategies)
+        NPV at the centre (row 0), then each input ``j`` alone at its low
+        (row ``1 + 2 j``) and its high (row ``2 + 2 j``). [USD]
+    names : sequence of str
+        Strategy names, in column order.
+    paths : sequence of str
+        The inputs' scenario paths (``d`` of them).
+    low, high : numpy.ndarray of shape (d,)
+        Each input's low and high value.
+
+    Returns
+    -------
+    leader, runner_up : str
+        Cheapest and next cheapest strategy at the centre.
+    advantage_usd : float
+        Runner-up's NPV minus the leader's at the centre. [USD]
+    bars : tuple of TornadoBar
+        Change of the leader's lead over the cheapest other strategy
+        (:func:`lead_over_others`) at each end, widest swing first.
+    """
+    order = np.argsort(npv_usd[0], kind="stable")
+    lead = int(order[0])
+    second = int(order[1]) if order.size > 1 else lead
+    advantage = lead_over_others(npv_usd, lead)
+    bars = [
+        TornadoBar(
+            input=path,
+            low=float(low[j]),
+            high=float(high[j]),
+            low_npv_delta_usd=float(advantage[1 + 2 * j] - advantage[0]),
+            high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
+            low_cheapest=names[int(np.argmin(npv_usd[1 + 2 * j]))],
+            high_cheapest=names[int(np.argmin(npv_usd[2 + 2 * j]))],
+        )
+        for j, path in enumerate(paths)
+    ]
+    bars.sort(key=lambda bar: -bar.swing_usd)
+    return names[lead], names[second], float(advantage[0]), tuple(bars)
 
 
 def sobol(

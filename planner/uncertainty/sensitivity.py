@@ -29,7 +29,7 @@ from planner.uncertainty import sampling
 from planner.uncertainty.analysis import (
     TORNADO_QUANTILES,
     TornadoBar,
-    lead_over_others,
+    swings,
 )
 from planner.uncertainty.engine import apply_values, prepare, typed_values
 from planner.uncertainty.spec import UncertaintySpec, default_uncertainty
@@ -178,29 +178,15 @@ def _sensitivities(
             + [summary[column].to_numpy() for pair in ends for summary in pair],
             dtype=float,
         )
-        order = np.argsort(npv[0], kind="stable")
-        lead = int(order[0])
-        second = int(order[1]) if order.size > 1 else lead
-        advantage = lead_over_others(npv, lead)
-        bars = [
-            TornadoBar(
-                input=item.path,
-                low=float(low[0, j]),
-                high=float(high[0, j]),
-                low_npv_delta_usd=float(advantage[1 + 2 * j] - advantage[0]),
-                high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
-                low_cheapest=names[int(np.argmin(npv[1 + 2 * j]))],
-                high_cheapest=names[int(np.argmin(npv[2 + 2 * j]))],
-            )
-            for j, item in enumerate(chosen.inputs)
-        ]
-        bars.sort(key=lambda bar: -bar.swing_usd)
+        leader, runner_up, advantage, bars = swings(
+            npv, names, [item.path for item in chosen.inputs], low[0], high[0]
+        )
         out[view] = Sensitivity(
             view=view,
-            leader=names[lead],
-            runner_up=names[second],
-            advantage_usd=float(advantage[0]),
-            bars=tuple(bars),
+            leader=leader,
+            runner_up=runner_up,
+            advantage_usd=advantage,
+            bars=bars,
             spec="default" if spec is None else "scenario",
         )
     return out
