@@ -958,11 +958,15 @@ def tornado_frame(bars: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 TORNADO_COLUMNS = {
-    "what": st.column_config.TextColumn("Uncertain input", width="medium"),
+    "what": st.column_config.TextColumn("Uncertain input", width="large"),
     "low": st.column_config.NumberColumn("Its P10", format="%.4g"),
     "high": st.column_config.NumberColumn("Its P90", format="%.4g"),
-    "low_npv_delta_usd": money_column("Lead change at its P10 (USD)"),
-    "high_npv_delta_usd": money_column("Lead change at its P90 (USD)"),
+    "low_npv_delta_usd": st.column_config.NumberColumn(
+        "Lead change at its P10 (USD)", format="%+,.0f"
+    ),
+    "high_npv_delta_usd": st.column_config.NumberColumn(
+        "Lead change at its P90 (USD)", format="%+,.0f"
+    ),
     "low_cheapest": st.column_config.TextColumn("Cheapest at its P10"),
     "high_cheapest": st.column_config.TextColumn("Cheapest at its P90"),
     "input": st.column_config.TextColumn("Path in the ranges (YAML)"),
