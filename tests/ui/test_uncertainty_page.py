@@ -86,9 +86,8 @@ def expected_run(scenario, spec=None, *, draws=DRAWS, seed=SEED, view=None):
         draws=draws,
         seed=seed,
         view=view or scenario.view,
-        method="vectorised",
         sobol_inputs=analysis.SOBOL_INPUTS,
-    )
+    )  # as `planner uncertainty` calls it (method "auto": vectorised when it can)
 
 
 # The page -------------------------------------------------------------------------
