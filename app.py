@@ -23,6 +23,7 @@ PAGES = [
     QUICK,
     st.Page("ui/workbench_page.py", title="Scenario workbench", url_path="workbench"),
     st.Page("ui/optimiser_page.py", title="Optimiser", url_path="optimiser"),
+    st.Page("ui/uncertainty_page.py", title="Uncertainty", url_path="uncertainty"),
     st.Page("ui/consortium_page.py", title="Consortium", url_path="consortium"),
     st.Page("ui/demand_page.py", title="Demand and waits", url_path="demand"),
     st.Page("ui/strubell_page.py", title="Strubell et al. 2019", url_path="strubell"),

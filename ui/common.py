@@ -835,3 +835,268 @@ def carbon_chart(table: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+
+
+# --- What decides the answer (the tornado beside a verdict) ---------------------------
+
+FACTOR_LABELS = {
+    "cloud_price_trend": "Real price change of every cloud offer [1/year]",
+    "cloud_price_multiplier": "Factor on every cloud price",
+    "server_price_multiplier": "Factor on every server price",
+    "server_lifetime_years": "Life of every owned server [years]",
+    "demand_multiplier": "Factor on the first-year demand",
+    "cloud_fa_applies": "Indirect costs (F&A / overheads) charged on cloud (1 yes)",
+}
+"""Words for the cross-cutting uncertain factors
+(:data:`planner.uncertainty.spec.FACTORS`)."""
+
+
+def input_label(path: str, scenario: Scenario) -> str:
+    """An uncertain input's path in words: its field's label, with its strategy.
+
+    Parameters
+    ----------
+    path : str
+        A cross-cutting factor or a dotted scenario path
+        (``strategies.2.price_change_per_year``).
+    scenario : Scenario
+        The scenario the path points into.
+
+    Returns
+    -------
+    str
+        The factor's words, or the field's label (prefixed by the strategy's
+        name for a strategy's field); the path in words if it points nowhere.
+    """
+    if path in FACTOR_LABELS:
+        return FACTOR_LABELS[path]
+    node: Any = scenario
+    owner = ""
+    *parents, last = path.split(".")
+    for part in parents:
+        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            owner = str(getattr(node, "name", owner))
+        else:
+            node = getattr(node, part, None)
+    fields = getattr(type(node), "model_fields", {})
+    if last not in fields:
+        return label_of(path)
+    words = display.field_label(last, fields[last])
+    return f"{owner}: {words}" if owner else words
+
+
+SENSITIVITY_CACHE_ENTRIES = 32
+"""Tornados kept (a few kB each; one is about 15 runs of the engine). [-]"""
+
+
+@st.cache_data(max_entries=SENSITIVITY_CACHE_ENTRIES, show_spinner=False)
+def sensitivity_of(
+    scenario_json: str, overlays: OverlayKey = (), log_content: bytes | None = None
+) -> dict[str, Any]:
+    """The tornado of each view beside a verdict, or why there is none.
+
+    :func:`planner.uncertainty.sensitivity.sensitivities` on the sourced default
+    ranges, priced with the overlays' catalog; cached by the scenario, the
+    overlays' content and the uploaded log's bytes.
+
+    Returns
+    -------
+    dict
+        ``{view: {"sentence", "leader", "runner_up", "advantage_usd", "bars"}}``
+        (``bars`` a table, widest first), or ``{"problem": text}``.
+    """
+    from dataclasses import asdict
+
+    from planner.uncertainty.sensitivity import sensitivities
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    try:
+        with with_uploaded_log(scenario, log_content) as runnable:
+            found = sensitivities(runnable, catalog=catalog_of(overlays))
+    except ValueError as error:  # a scenario or a range the tornado cannot take
+        problems = getattr(error, "problems", None) or [str(error)]
+        return {"problem": "; ".join(str(p) for p in problems[:5])}
+    return {
+        view: {
+            "sentence": item.sentence(),
+            "leader": item.leader,
+            "runner_up": item.runner_up,
+            "advantage_usd": item.advantage_usd,
+            "bars": pd.DataFrame(
+                [asdict(bar) for bar in item.bars],
+                columns=[
+                    "input",
+                    "low",
+                    "high",
+                    "low_npv_delta_usd",
+                    "high_npv_delta_usd",
+                    "low_cheapest",
+                    "high_cheapest",
+                ],
+            ),
+        }
+        for view, item in found.items()
+    }
+
+
+def tornado_frame(bars: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """A tornado's bars as shown: each input in words, then its path."""
+    labels = [input_label(str(path), scenario) for path in bars["input"]]
+    return bars.assign(what=labels)[
+        [
+            "what",
+            "low",
+            "high",
+            "low_npv_delta_usd",
+            "high_npv_delta_usd",
+            "low_cheapest",
+            "high_cheapest",
+            "input",
+        ]
+    ]
+
+
+TORNADO_COLUMNS = {
+    "what": st.column_config.TextColumn("Uncertain input", width="large"),
+    "low": st.column_config.NumberColumn("Its P10", format="%.4g"),
+    "high": st.column_config.NumberColumn("Its P90", format="%.4g"),
+    "low_npv_delta_usd": st.column_config.NumberColumn(
+        "Lead change at its P10 (USD)", format="%+,.0f"
+    ),
+    "high_npv_delta_usd": st.column_config.NumberColumn(
+        "Lead change at its P90 (USD)", format="%+,.0f"
+    ),
+    "low_cheapest": st.column_config.TextColumn("Cheapest at its P10"),
+    "high_cheapest": st.column_config.TextColumn("Cheapest at its P90"),
+    "input": st.column_config.TextColumn("Path in the ranges (YAML)"),
+}
+"""Column labels of a tornado table (:func:`tornado_frame`)."""
+
+
+def tornado_chart(
+    shown: pd.DataFrame, *, leader: str, advantage_usd: float, view: str
+) -> alt.Chart:
+    """Horizontal bars: the change of the leader's lead at each input's P10 and P90.
+
+    ``shown`` is a :func:`tornado_frame` (widest bar first). A dashed line marks
+    where the lead is gone (``-advantage_usd``): a bar reaching past it flips
+    the recommendation. Money is present value, real USD, in ``view``.
+    """
+    order = list(dict.fromkeys(shown["what"]))
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "what": shown["what"],
+                    "end": f"At its {end}",
+                    "value": shown[side],
+                    "delta_usd": shown[f"{side}_npv_delta_usd"],
+                    "cheapest": shown[f"{side}_cheapest"],
+                }
+            )
+            for end, side in (("P10", "low"), ("P90", "high"))
+        ],
+        ignore_index=True,
+    )
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("what:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+            x=alt.X(
+                "delta_usd:Q",
+                title=clip(
+                    f"Change of the lead of {leader}, present value (USD, {view} view)",
+                    120,
+                ),
+                axis=alt.Axis(format="$,.3s"),
+            ),
+            color=alt.Color(
+                "end:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=200)
+            ),
+            tooltip=[
+                alt.Tooltip("what:N", title="Input"),
+                alt.Tooltip("end:N", title="End"),
+                alt.Tooltip("value:Q", title="Its value", format=".4g"),
+                alt.Tooltip("delta_usd:Q", title="Lead change (USD)", format="$,.0f"),
+                alt.Tooltip("cheapest:N", title="Cheapest there"),
+            ],
+        )
+    )
+    if not math.isfinite(advantage_usd) or advantage_usd <= 0:
+        return bars.properties(height=max(120, 40 * len(order)))
+    flip = (
+        alt.Chart(pd.DataFrame({"delta_usd": [-advantage_usd]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(
+            x="delta_usd:Q",
+            tooltip=[
+                alt.Tooltip(
+                    "delta_usd:Q",
+                    title="Past this the recommendation flips (USD)",
+                    format="$,.0f",
+                )
+            ],
+        )
+    )
+    return (bars + flip).properties(height=max(120, 40 * len(order)))
+
+
+def sensitivity_sentence(
+    scenario: Scenario, *, log_content: bytes | None = None
+) -> dict[str, Any] | None:
+    """What decides the verdict of the scenario's view, in one caption.
+
+    The sentence is the library's
+    (:meth:`planner.uncertainty.sensitivity.Sensitivity.sentence`). A scenario
+    the tornado cannot take gets one caption saying why (and None back).
+
+    Returns
+    -------
+    dict or None
+        The view's tornado for :func:`sensitivity_details`.
+    """
+    found = sensitivity_of(scenario.model_dump_json(), overlay_key(), log_content)
+    if "problem" in found:
+        st.caption(
+            plain(
+                "What decides it is not shown for this scenario: "
+                + clip(str(found["problem"]), MAX_ERROR_LINE_CHARACTERS)
+            )
+        )
+        return None
+    item: dict[str, Any] = found[scenario.view]
+    st.caption(plain(item["sentence"]))
+    return item
+
+
+def sensitivity_details(
+    item: dict[str, Any] | None, scenario: Scenario, *, key: str
+) -> None:
+    """The tornado of :func:`sensitivity_sentence`: its bars and their table."""
+    if item is None:
+        return
+    with st.expander("What decides it"):
+        shown = tornado_frame(item["bars"], scenario)
+        st.altair_chart(
+            tornado_chart(
+                shown,
+                leader=str(item["leader"]),
+                advantage_usd=float(item["advantage_usd"]),
+                view=scenario.view,
+            ),
+            width="stretch",
+        )
+        show_table(shown, key=f"{key}_tornado", column_config=TORNADO_COLUMNS)
+        st.caption(
+            plain(
+                f"Each input alone at its P10 and its P90 of the sourced default "
+                f"ranges, the others as the scenario gives them; a bar is the change "
+                f"of the lead of {item['leader']} over the cheapest other strategy "
+                f"({money(float(item['advantage_usd']))} as given), present value "
+                f"in real USD of {scenario.currency_year}, {scenario.view} view. "
+                "A bar past the dashed line flips the recommendation. The "
+                "Uncertainty page samples every input together."
+            )
+        )

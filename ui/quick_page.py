@@ -330,6 +330,9 @@ def _draw_results(scenario: Scenario) -> None:
     found = results["found"]
     view = scenario.view
     _verdict(results, view)
+    common.sensitivity_details(
+        common.sensitivity_sentence(scenario), scenario, key="quick"
+    )
     common.answer_warnings(results["warnings"])
     top = st.columns(3)
     bottom = st.columns(3)

@@ -392,8 +392,10 @@ def _results(scenario: Scenario) -> None:
             common.show_error(line)
         return
     _verdict(results["recommendations"], scenario.view)
+    tornado = common.sensitivity_sentence(scenario, log_content=log)
     common.answer_warnings(results["warnings"])
     common.show_table(results["summary"], key="wb_summary", column_order=SUMMARY)
+    common.sensitivity_details(tornado, scenario, key="wb")
     found = results["found"]
     with st.expander(
         f"Break-even of each owned strategy against each cloud offer "

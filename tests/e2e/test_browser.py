@@ -181,6 +181,7 @@ def test_every_page_has_its_own_address(page, app_url):
         ("quick", "Break-even utilisation"),
         ("workbench", "Scenario workbench"),
         ("consortium", "Consortium"),
+        ("uncertainty", "Uncertainty"),
         ("data", "Data catalogs"),
     ):
         _visit(page, f"{app_url}/{path}", text)
@@ -255,6 +256,16 @@ def test_optimiser_page_in_the_browser(page, app_url):
     page.get_by_text("Planned").first.wait_for(timeout=120_000)
     _settled(page)
     _shot(page, "optimiser.png")
+
+
+def test_uncertainty_page_in_the_browser(page, app_url):
+    _visit(page, f"{app_url}/uncertainty", "Uncertainty")
+    page.get_by_text("Press Run").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Run", exact=True).click()
+    _shows(page, "sampled futures (institution view)", timeout=120_000)
+    page.get_by_text("What decides it").first.wait_for(timeout=60_000)
+    _settled(page)
+    _shot(page, "uncertainty.png")
 
 
 def test_consortium_page_in_the_browser(page, app_url):
