@@ -839,51 +839,16 @@ def carbon_chart(table: pd.DataFrame) -> alt.Chart:
 
 # --- What decides the answer (the tornado beside a verdict) ---------------------------
 
-FACTOR_LABELS = {
-    "cloud_price_trend": "Real price change of every cloud offer [1/year]",
-    "cloud_price_multiplier": "Factor on every cloud price",
-    "server_price_multiplier": "Factor on every server price",
-    "server_lifetime_years": "Life of every owned server [years]",
-    "demand_multiplier": "Factor on the first-year demand",
-    "cloud_fa_applies": "Indirect costs (F&A / overheads) charged on cloud (1 yes)",
-}
-"""Words for the cross-cutting uncertain factors
-(:data:`planner.uncertainty.spec.FACTORS`)."""
-
 
 def input_label(path: str, scenario: Scenario) -> str:
-    """An uncertain input's path in words: its field's label, with its strategy.
+    """An uncertain input in words (:func:`planner.uncertainty.spec.input_label`).
 
-    Parameters
-    ----------
-    path : str
-        A cross-cutting factor or a dotted scenario path
-        (``strategies.2.price_change_per_year``).
-    scenario : Scenario
-        The scenario the path points into.
-
-    Returns
-    -------
-    str
-        The factor's words, or the field's label (prefixed by the strategy's
-        name for a strategy's field); the path in words if it points nowhere.
+    Imported on first use: the uncertainty package is not needed by a page
+    that shows no uncertain input.
     """
-    if path in FACTOR_LABELS:
-        return FACTOR_LABELS[path]
-    node: Any = scenario
-    owner = ""
-    *parents, last = path.split(".")
-    for part in parents:
-        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-            owner = str(getattr(node, "name", owner))
-        else:
-            node = getattr(node, part, None)
-    fields = getattr(type(node), "model_fields", {})
-    if last not in fields:
-        return label_of(path)
-    words = display.field_label(last, fields[last])
-    return f"{owner}: {words}" if owner else words
+    from planner.uncertainty.spec import input_label as library_label
+
+    return library_label(path, scenario)
 
 
 SENSITIVITY_CACHE_ENTRIES = 32
@@ -927,6 +892,7 @@ def sensitivity_of(
                 [asdict(bar) for bar in item.bars],
                 columns=[
                     "input",
+                    "label",
                     "low",
                     "high",
                     "low_npv_delta_usd",
@@ -941,8 +907,11 @@ def sensitivity_of(
 
 
 def tornado_frame(bars: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """A tornado's bars as shown: each input in words, then its path."""
-    labels = [input_label(str(path), scenario) for path in bars["input"]]
+    """A tornado's bars as shown: each input in words (the library's), its path."""
+    labels = [
+        str(label) or input_label(str(path), scenario)
+        for path, label in zip(bars["input"], bars["label"], strict=True)
+    ]
     return bars.assign(what=labels)[
         [
             "what",

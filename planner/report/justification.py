@@ -412,7 +412,7 @@ def _sensitivity_rows(doc: Justification) -> tuple[list[str], list[list[str]]]:
     lead = doc.sensitivity.advantage_usd
     rows = [
         [
-            bar.input,
+            bar.words,
             f"{bar.low:.4g}",
             money_text(lead + bar.low_npv_delta_usd),
             f"{bar.high:.4g}",

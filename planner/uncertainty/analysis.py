@@ -57,7 +57,7 @@ from planner.uncertainty.engine import (
     prepare,
     typed_values,
 )
-from planner.uncertainty.spec import UncertaintySpec, default_uncertainty
+from planner.uncertainty.spec import UncertaintySpec, default_uncertainty, input_label
 from pricing.catalog import Catalog
 
 FloatArray = npt.NDArray[np.float64]
@@ -150,6 +150,13 @@ class TornadoBar:
     low_cheapest: str
     high_cheapest: str
     """The cheapest strategy at each end (another name: the input can flip it)."""
+    label: str = ""
+    """The input in words (:func:`planner.uncertainty.spec.input_label`)."""
+
+    @property
+    def words(self) -> str:
+        """Return the input in words, else its path."""
+        return self.label or self.input
 
     @property
     def swing_usd(self) -> float:
@@ -667,6 +674,7 @@ def tornados(
     outcomes, _, _ = evaluate_draws(prepared, points, method=method, break_even=False)
     names = list(outcomes.strategies)
     paths = [item.path for item in spec.inputs]
+    labels = [input_label(path, prepared.scenario) for path in paths]
     out: dict[View, TornadoResult] = {}
     for view in views:
         lead, second, advantage, bars = swings(
@@ -675,6 +683,7 @@ def tornados(
             paths,
             np.diag(points[1::2]),
             np.diag(points[2::2]),
+            labels=labels,
         )
         out[view] = (lead, second, advantage, bars, base)
     return out
@@ -686,6 +695,8 @@ def swings(
     paths: Sequence[str],
     low: FloatArray,
     high: FloatArray,
+    *,
+    labels: Sequence[str] | None = None,
 ) -> tuple[str, str, float, tuple[TornadoBar, ...]]:
     """Rank one-at-a-time swings: the tornado's bars from its ``2 d + 1`` points.
 
@@ -700,6 +711,8 @@ def swings(
         The inputs' scenario paths (``d`` of them).
     low, high : numpy.ndarray of shape (d,)
         Each input's low and high value.
+    labels : sequence of str, optional
+        The inputs in words (default: none, sentences then use the paths).
 
     Returns
     -------
@@ -724,6 +737,7 @@ def swings(
             high_npv_delta_usd=float(advantage[2 + 2 * j] - advantage[0]),
             low_cheapest=names[int(np.argmin(npv_usd[1 + 2 * j]))],
             high_cheapest=names[int(np.argmin(npv_usd[2 + 2 * j]))],
+            label=labels[j] if labels is not None else "",
         )
         for j, path in enumerate(paths)
     ]
@@ -985,15 +999,17 @@ def headline(result: UncertaintyResult) -> str:
     if len(rows) > 1 and rows[1].p_cheapest > 0:
         text += f"; {rows[1].name} in {_percent(rows[1].p_cheapest)}"
     text += "."
+    words = {bar.input: bar.words for bar in result.tornado}
     decider = None
     if result.sobol:
         decider = max(result.sobol, key=lambda index: index.total)
         text += (
-            f" The assumption that decides it: {decider.input} (Sobol' total "
+            " The assumption that decides it: "
+            f"{words.get(decider.input, decider.input)} (Sobol' total "
             f"{decider.total:.2f}"
         )
     elif result.tornado:
-        text += f" The assumption that decides it: {result.tornado[0].input} ("
+        text += f" The assumption that decides it: {result.tornado[0].words} ("
     if result.tornado:
         bar = next(
             (b for b in result.tornado if decider is None or b.input == decider.input),
@@ -1090,7 +1106,8 @@ def tornado_table(result: UncertaintyResult) -> Any:
     -------
     pandas.DataFrame
         ``input``, ``low``, ``high``, ``low_npv_delta_usd``,
-        ``high_npv_delta_usd``, ``low_cheapest``, ``high_cheapest``.
+        ``high_npv_delta_usd``, ``low_cheapest``, ``high_cheapest`` and
+        ``label`` (the input in words).
     """
     from dataclasses import asdict
 

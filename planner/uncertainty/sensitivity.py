@@ -32,7 +32,11 @@ from planner.uncertainty.analysis import (
     swings,
 )
 from planner.uncertainty.engine import apply_values, prepare, typed_values
-from planner.uncertainty.spec import UncertaintySpec, default_uncertainty
+from planner.uncertainty.spec import (
+    UncertaintySpec,
+    default_uncertainty,
+    input_label,
+)
 from pricing.catalog import Catalog
 
 SENTENCE_BARS = 3
@@ -61,7 +65,7 @@ class Sensitivity:
         parts = []
         for bar in self.bars[:bars]:
             text = (
-                f"{bar.input} (at its {low}, {bar.low:.4g}, the lead changes by "
+                f"{bar.words} (at its {low}, {bar.low:.4g}, the lead changes by "
                 f"{_signed(bar.low_npv_delta_usd)}; at its {high}, {bar.high:.4g}, "
                 f"by {_signed(bar.high_npv_delta_usd)})"
             )
@@ -95,6 +99,7 @@ class Sensitivity:
             "tornado": [
                 {
                     "input": bar.input,
+                    "label": bar.label,
                     "low": bar.low,
                     "high": bar.high,
                     "low_npv_delta_usd": bar.low_npv_delta_usd,
@@ -178,8 +183,14 @@ def _sensitivities(
             + [summary[column].to_numpy() for pair in ends for summary in pair],
             dtype=float,
         )
+        paths = [item.path for item in chosen.inputs]
         leader, runner_up, advantage, bars = swings(
-            npv, names, [item.path for item in chosen.inputs], low[0], high[0]
+            npv,
+            names,
+            paths,
+            low[0],
+            high[0],
+            labels=[input_label(path, scenario) for path in paths],
         )
         out[view] = Sensitivity(
             view=view,

@@ -62,6 +62,65 @@ FACTORS: dict[str, str] = {
 }
 """Cross-cutting factors: names that act on several scenario fields at once."""
 
+FACTOR_LABELS: dict[str, str] = {
+    "cloud_price_trend": "Real price change of every cloud offer [1/year]",
+    "cloud_price_multiplier": "Factor on every cloud price",
+    "server_price_multiplier": "Factor on every server price",
+    "server_lifetime_years": "Life of every owned server [years]",
+    "demand_multiplier": "Factor on the first-year demand",
+    "cloud_fa_applies": "Indirect costs (F&A / overheads) charged on cloud (1 yes)",
+}
+"""Words for the cross-cutting factors (:data:`FACTORS`), for sentences and labels."""
+
+
+def input_label(path: str, scenario: Scenario) -> str:
+    """An uncertain input's path in words: its field's label, with its strategy.
+
+    Parameters
+    ----------
+    path : str
+        A cross-cutting factor or a dotted scenario path
+        (``strategies.2.price_change_per_year``).
+    scenario : Scenario
+        The scenario the path points into.
+
+    Returns
+    -------
+    str
+        The factor's words, or the field's label
+        (:func:`planner.display.field_label`), prefixed by the strategy's name
+        for a strategy's field; the path's last part in words if it points
+        nowhere.
+
+    Examples
+    --------
+    >>> from planner.scenario import load_preset
+    >>> department = load_preset("department")
+    >>> input_label("cloud_price_trend", department)
+    'Real price change of every cloud offer [1/year]'
+    >>> input_label("site.electricity_usd_per_kwh", department)
+    'Electricity tariff at the meter [USD/kWh]'
+    """
+    from planner import display
+
+    if path in FACTOR_LABELS:
+        return FACTOR_LABELS[path]
+    node: object = scenario
+    owner = ""
+    *parents, last = path.split(".")
+    for part in parents:
+        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            owner = str(getattr(node, "name", owner))
+        else:
+            node = getattr(node, part, None)
+    fields = getattr(type(node), "model_fields", {})
+    if last not in fields:
+        return display.FIELD_LABELS.get(last, last.replace("_", " "))
+    words = display.field_label(last, fields[last])
+    return f"{owner}: {words}" if owner else words
+
+
 NONNEGATIVE_FACTORS = (
     "cloud_price_multiplier",
     "server_price_multiplier",

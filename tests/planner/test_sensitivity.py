@@ -86,4 +86,5 @@ def test_the_justification_states_what_decides_it():
     assert doc.sensitivity is not None
     assert doc.sensitivity.sentence() in text.replace("\\", "")
     for bar in doc.sensitivity.bars:
-        assert f"| {bar.input} |" in text.replace("\\_", "_")
+        assert bar.label  # the input in words, not its path
+        assert f"| {bar.label} |" in text.replace("\\_", "_")

@@ -10,7 +10,11 @@ import pytest
 from planner import cli
 from planner.scenario import load_scenario
 from planner.uncertainty import analysis, engine, sampling, sweep
-from planner.uncertainty.spec import default_uncertainty, uncertainty_from_dict
+from planner.uncertainty.spec import (
+    FACTOR_LABELS,
+    default_uncertainty,
+    uncertainty_from_dict,
+)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -241,7 +245,10 @@ def test_cli_table_names_the_deciding_assumption(capsys):
     )
     assert status == 0
     assert "sampled futures" in out
-    assert "The assumption that decides it: cloud_price_trend" in out
+    # the deciding input in words (planner.uncertainty.spec.FACTOR_LABELS)
+    assert (
+        "The assumption that decides it: " + FACTOR_LABELS["cloud_price_trend"] in out
+    )
 
 
 @pytest.mark.parametrize(

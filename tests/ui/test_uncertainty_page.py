@@ -22,12 +22,13 @@ from planner.uncertainty import analysis
 from planner.uncertainty.sampling import quantiles
 from planner.uncertainty.sensitivity import sensitivities
 from planner.uncertainty.spec import (
+    FACTOR_LABELS,
     FACTORS,
     default_uncertainty,
     uncertainty_from_dict,
     uncertainty_to_yaml,
 )
-from ui.common import FACTOR_LABELS, as_text
+from ui.common import as_text
 
 ROOT = Path(__file__).parents[2]
 APP_PATH = str(ROOT / "app.py")
@@ -133,6 +134,9 @@ def test_run_shows_the_librarys_headline_table_fan_and_tornado():
         ]
     tornado = frame(app, "low_npv_delta_usd", "input")
     expected_bars = analysis.tornado_table(result)
+    # each input in the library's words (as in the headline), then the numbers
+    assert tornado["what"].tolist() == expected_bars["label"].tolist()
+    expected_bars = expected_bars.drop(columns="label")
     pd.testing.assert_frame_equal(tornado[expected_bars.columns], expected_bars)
     # A bar past the dashed line (-advantage) is where another strategy is cheapest.
     for side in ("low", "high"):
