@@ -411,6 +411,11 @@ def relative_throughput(
     return value / _reference_throughput(catalog, reference)
 
 
+ACCELERATOR_CACHE_ENTRIES = 64
+"""Accelerator power and embodied records kept (a few hundred bytes each, keyed
+by catalog content and model; each lookup copies catalog rows). [-]"""
+
+
 def _first_server_with(catalog: Catalog, model: str) -> pd.Series | None:
     same = catalog.servers_with(model)
     return None if same.empty else same.iloc[0]
@@ -429,8 +434,11 @@ class AcceleratorPower:
         return float(scalar(utilisation_power_w(self.idle_w, self.max_w, utilisation)))
 
 
+@lru_cache(maxsize=ACCELERATOR_CACHE_ENTRIES)
 def accelerator_power(catalog: Catalog, model: str) -> AcceleratorPower:
     """Power range of one accelerator and its host share, from the catalog.
+
+    Cached by the catalog's content and the model (a frozen record).
 
     The first catalog server with that accelerator gives idle and maximum
     draw divided by its accelerator count; without one, the maximum is the
@@ -475,8 +483,11 @@ class AcceleratorEmbodied:
     source: str
 
 
+@lru_cache(maxsize=ACCELERATOR_CACHE_ENTRIES)
 def accelerator_embodied(catalog: Catalog, model: str) -> AcceleratorEmbodied:
     """Embodied CO2e of one accelerator and its host share, from the catalog.
+
+    Cached by the catalog's content and the model (a frozen record).
 
     The first catalog server with that accelerator and an embodied figure,
     divided by its accelerator count; else the accelerator's own figure (or

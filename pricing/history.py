@@ -308,6 +308,15 @@ def staleness_warnings(
     >>> any(line.startswith("cloud_prices (gcp): newest source date") for line in lines)
     True
     """
+    day = today if today is not None else dt.date.today()
+    return list(_staleness_lines(catalog or Catalog(), day, max_age_days))
+
+
+@lru_cache(maxsize=32)
+def _staleness_lines(
+    catalog: Catalog, today: dt.date, max_age_days: int
+) -> tuple[str, ...]:
+    """:func:`staleness_warnings`, cached by catalog content and day."""
     dates = catalog_dates(catalog, today=today, max_age_days=max_age_days)
     lines: list[str] = []
     for record in dates[dates["stale"]].to_dict("records"):
@@ -326,7 +335,7 @@ def staleness_warnings(
             f"{label}: newest source date {newest} is {int(record['age_days'])} "
             f"days old (more than {max_age_days}); {hint}"
         )
-    return lines
+    return tuple(lines)
 
 
 def data_year_warning(

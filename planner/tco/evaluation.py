@@ -126,20 +126,12 @@ def evaluate(
         If a strategy names unknown catalog entries (one line per problem).
     """
     resolved = resolved if resolved is not None else resolve(scenario, catalog)
+    results = strategy_results(resolved)
     frames = []
     summaries = []
-    results: dict[str, StrategyResult] = {}
     for strategy in resolved.strategies:
-        levels, hours = strategy_levels(strategy, resolved)
-        ledger, dispatch = strategy_ledger(strategy, resolved, levels, hours)
-        if isinstance(strategy, ResolvedOwnedStrategy) and strategy.members:
-            own = served_reference_hours(resolved.demand.levels[None], hours)
-            pooled = dispatch.demand
-            ledger = recharged(ledger, resolved, own, pooled)
-            dispatch = _shared_dispatch(dispatch, own, pooled)
-        results[strategy.name] = StrategyResult(
-            strategy.name, strategy.kind, ledger, dispatch
-        )
+        result = results[strategy.name]
+        ledger, dispatch = result.ledger, result.dispatch
         frames.append(_ledger_frame(strategy.name, strategy.kind, ledger))
         row = summary_row(strategy.name, strategy.kind, resolved, ledger, dispatch)
         if isinstance(strategy, ResolvedOwnedStrategy):
@@ -159,6 +151,86 @@ def evaluate(
         summary=pd.DataFrame(summaries),
         results=results,
     )
+
+
+def strategy_results(resolved: ResolvedScenario) -> dict[str, StrategyResult]:
+    """Ledger and dispatch of every strategy of a resolved scenario.
+
+    A shared strategy's ledger is the project's recharge (its usage share of
+    the pooled cost) and its dispatch the project's part of the pooled one.
+
+    Parameters
+    ----------
+    resolved : ResolvedScenario
+        Output of :func:`planner.resolve.resolve`.
+
+    Returns
+    -------
+    dict
+        Strategy name to :class:`StrategyResult`, in scenario order.
+    """
+    results: dict[str, StrategyResult] = {}
+    for strategy in resolved.strategies:
+        levels, hours = strategy_levels(strategy, resolved)
+        ledger, dispatch = strategy_ledger(strategy, resolved, levels, hours)
+        if isinstance(strategy, ResolvedOwnedStrategy) and strategy.members:
+            own = served_reference_hours(resolved.demand.levels[None], hours)
+            pooled = dispatch.demand
+            ledger = recharged(ledger, resolved, own, pooled)
+            dispatch = _shared_dispatch(dispatch, own, pooled)
+        results[strategy.name] = StrategyResult(
+            strategy.name, strategy.kind, ledger, dispatch
+        )
+    return results
+
+
+def present_values(
+    scenario: Scenario,
+    *,
+    catalog: Catalog | None = None,
+    resolved: ResolvedScenario | None = None,
+) -> pd.DataFrame:
+    """Comparable present value of every strategy in both views, and nothing else.
+
+    The same numbers as :func:`evaluate`'s ``institution_npv_usd`` and
+    ``award_npv_usd`` (one formula, :func:`view_npv_usd`), without the flow
+    table, the summary's other columns or the queue replay: for analyses that
+    price many variants of a scenario (the tornado beside a verdict).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The planning question.
+    catalog : pricing.catalog.Catalog, optional
+        The catalog with the user's overlays.
+    resolved : ResolvedScenario, optional
+        A prior :func:`planner.resolve.resolve` of the same scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strategy``, ``institution_npv_usd`` and ``award_npv_usd`` [USD], in
+        scenario order.
+    """
+    resolved = resolved if resolved is not None else resolve(scenario, catalog)
+    rows = [
+        {"strategy": name}
+        | {
+            f"{view}_npv_usd": view_npv_usd(result.ledger, resolved, view)
+            for view in VIEWS
+        }
+        for name, result in strategy_results(resolved).items()
+    ]
+    return pd.DataFrame(rows, columns=["strategy", *(f"{v}_npv_usd" for v in VIEWS)])
+
+
+def view_npv_usd(ledger: Ledger, resolved: ResolvedScenario, view: View) -> float:
+    """Comparable present value of a view for batch item 0, in USD.
+
+    Cash plus delay and unserved cost, discounted (methods §5.1); the one
+    formula behind the summary's ``{view}_npv_usd`` and :func:`present_values`.
+    """
+    return float((ledger.cost_usd(view)[0] * resolved.discount).sum())
 
 
 def _shared_dispatch(
@@ -231,7 +303,7 @@ def summary_row(
     n = scenario.horizon_years
     views = {}
     for view in VIEWS:
-        views[f"{view}_npv_usd"] = float((ledger.cost_usd(view)[0] * discount).sum())
+        views[f"{view}_npv_usd"] = view_npv_usd(ledger, resolved, view)
         views[f"{view}_cash_npv_usd"] = float(
             (ledger.cash_cost_usd(view)[0] * discount).sum()
         )

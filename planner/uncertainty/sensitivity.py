@@ -4,8 +4,9 @@ The base point is the scenario as given (the verdict's own numbers, so the
 leader is the recommended strategy). Each uncertain input (the scenario's own
 spec, or the sourced default of :func:`planner.uncertainty.default_uncertainty`)
 is set alone to its P10 and to its P90, every other input keeping the
-scenario's value, and the engine (:func:`planner.tco.evaluate`, decisions
-frozen as the Monte Carlo freezes them) prices each point. A bar is the change
+scenario's value, and the engine (:func:`planner.tco.present_values`, the
+present values :func:`planner.tco.evaluate` reports, decisions frozen as the
+Monte Carlo freezes them) prices each point. A bar is the change
 of the leader's lead over the cheapest other strategy, widest first
 (docs/methods.md §8). The Monte Carlo's own tornado
 (:func:`planner.uncertainty.analysis.tornado`) is centred on the inputs'
@@ -24,7 +25,7 @@ import pandas as pd
 
 from planner.costing import VIEWS, View
 from planner.scenario import Scenario
-from planner.tco import evaluate
+from planner.tco import present_values
 from planner.uncertainty import sampling
 from planner.uncertainty.analysis import (
     TORNADO_QUANTILES,
@@ -166,14 +167,16 @@ def _sensitivities(
     high = typed_values(
         prepared, sampling.quantiles(chosen, TORNADO_QUANTILES[1])[None]
     )
-    base = evaluate(prepared.plan, catalog=catalog).summary
+    # Present values only (the engine's formula, without its tables): the
+    # tornado is 2 d + 1 pricings of the scenario.
+    base = present_values(prepared.plan, catalog=catalog)
     names = [str(name) for name in base["strategy"]]
     ends: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     for j in range(len(chosen.inputs)):
         pair = []
         for values in (low[0], high[0]):
             future = apply_values(prepared, values, only=[j])
-            pair.append(evaluate(future, catalog=catalog).summary)
+            pair.append(present_values(future, catalog=catalog))
         ends.append((pair[0], pair[1]))
     out: dict[View, Sensitivity] = {}
     for view in VIEWS:

@@ -474,3 +474,15 @@ def test_log_and_workload_together_are_refused():
     data["demand"] = {"joblog": {"path": "x.csv"}, "workload": "lisa"}
     with pytest.raises(ScenarioError, match="not both"):
         scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("name", ["department", "grant", "consortium", "lisa"])
+def test_present_values_are_the_evaluations(name):
+    """tco.present_values is evaluate's NPV columns, to the bit (one formula)."""
+    scenario = load_preset(name)
+    summary = tco.evaluate(scenario).summary
+    values = tco.present_values(scenario)
+    assert values["strategy"].tolist() == summary["strategy"].tolist()
+    for view in ("institution", "award"):
+        column = f"{view}_npv_usd"
+        assert values[column].tolist() == summary[column].tolist()
