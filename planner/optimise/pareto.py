@@ -29,9 +29,12 @@ FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_WORKERS = 2
 """Processes a sweep uses unless told (never more than one per core). Measured
-on the reference machine (two virtual cores shared with other work), 10-point
-department sweep: 9.5-9.9 s in one process, 5.2-9.2 s in two; in one earlier
-run two were slower (10.1-11.3 s), when two HiGHS solves side by side each took
+on the reference machine (two virtual cores), 10-point department sweep with
+four server specs: 35 s in one process, 14.6 s in two (2026-12-01; each point
+an exact MILP of 1-3 s, mostly HiGHS's root cuts on the capacity tangents).
+An earlier 9.5 s / 5.2 s was on a wrong, easy frontier: offers whose region
+had no grid row then emitted nothing, so caps reached 0 t. In one run two
+processes were slower than one, when two HiGHS solves side by side each took
 2.4 times as long as alone. ``benchmarks/bench_optimise.py`` prints both. [-]"""
 
 MAX_WORKERS = 8
