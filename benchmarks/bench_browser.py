@@ -123,6 +123,9 @@ PAGES: list[
         _click("backfill"),
         _click("fifo"),
     ),
+    # Its Run is long work with a progress bar (2,000 draws: about 1.2 s),
+    # not a widget change; the first render is measured.
+    ("uncertainty", "Uncertain inputs", "(Run: long work)", None, None),
     ("strubell", "Energy and Policy", "(no inputs)", None, None),
     (
         "data",
