@@ -281,7 +281,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     out.write(report.summary_table(evaluation).to_string(index=False) + "\n\n")
     for item in break_evens:
         out.write(f"- {item.onprem} vs {item.cloud}: {item.explanation}\n")
-    for warning in evaluation.resolved.warnings:
+    for warning in evaluation.warnings:
         sys.stderr.write(f"planner evaluate: warning: {warning}\n")
 
 
@@ -667,7 +667,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     write_bytes_atomically(
         out, data, inputs=(args.scenario, *(args.overlay or ())), overwrite=args.force
     )
-    for warning in evaluation.resolved.warnings:
+    for warning in evaluation.warnings:
         sys.stderr.write(f"planner report: warning: {warning}\n")
     sys.stderr.write(f"wrote {out}\n")
 

@@ -232,3 +232,49 @@ def break_even_use_fraction_for_commitment(commitment_discount: Numeric) -> Nume
     """
     require_fraction("commitment_discount", commitment_discount)
     return 1.0 - commitment_discount
+
+
+def whole_instance_accelerators(
+    accelerators_used: Numeric, accelerators_per_instance: Numeric
+) -> Numeric:
+    """Accelerators paid for when a cloud rents whole instances only.
+
+    An 8-GPU instance (AWS p5.48xlarge, GCP a3-highgpu-8g, Lambda
+    gpu_8x_h100_sxm5) cannot be rented in part: work that needs 3 GPUs for an
+    hour pays for 8. Providers bill per second, so the rounding applies to the
+    accelerators running at once, not to the hours: ``ceil(used / per
+    instance) x per instance``.
+
+    Parameters
+    ----------
+    accelerators_used : float, numpy.ndarray or pandas.Series
+        Accelerators (or reference accelerators) busy at once. [-]
+    accelerators_per_instance : float, numpy.ndarray or pandas.Series
+        Accelerators in one instance, in the same unit. [-]
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        Accelerators paid for: at least those used, fewer than one instance
+        more. [-]
+
+    Raises
+    ------
+    ValueError
+        If the use is negative or the instance size not positive.
+
+    Examples
+    --------
+    >>> whole_instance_accelerators(3, 8), whole_instance_accelerators(16, 8)
+    (8.0, 16.0)
+    """
+    import numpy as np
+
+    require_nonnegative("accelerators_used", accelerators_used)
+    require_positive("accelerators_per_instance", accelerators_per_instance)
+    # A hair of tolerance: 16.000000000001 busy accelerators fill two instances.
+    instances = np.ceil(
+        np.asarray(accelerators_used, dtype=float) / accelerators_per_instance - 1e-9
+    )
+    whole = np.maximum(instances, 0.0) * accelerators_per_instance
+    return float(whole) if np.ndim(whole) == 0 else whole

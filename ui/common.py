@@ -606,7 +606,7 @@ def catalog_dates(key: OverlayKey, today: str) -> tuple[pd.DataFrame, list[str]]
 def answer_warnings(warnings: Sequence[str]) -> None:
     """The resolved scenario's warnings, in one box beside the answer.
 
-    ``warnings`` are the answer's own (``evaluation.resolved.warnings``: places
+    ``warnings`` are the answer's own (``evaluation.warnings``: places
     the catalogs could not find, catalogs older than
     :data:`pricing.history.STALE_AFTER_DAYS` days that it read, from the
     session's catalog).

@@ -80,7 +80,7 @@ def _results(scenario_json: str, overlays: common.OverlayKey = ()) -> dict[str, 
         "sized": resolved.sized,
         "server_sources": list(resolved.server.sources),
         "assumptions": list(evaluation.resolved.assumptions),
-        "warnings": list(evaluation.resolved.warnings),
+        "warnings": list(evaluation.warnings),
     }
 
 

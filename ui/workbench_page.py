@@ -97,7 +97,7 @@ def _evaluate(
             "yearly": tco.yearly_table(evaluation),
             "recommendations": {k: v.as_dict() for k, v in recommendations.items()},
             "assumptions": list(evaluation.resolved.assumptions),
-            "warnings": list(evaluation.resolved.warnings),
+            "warnings": list(evaluation.warnings),
         }
 
 

@@ -181,7 +181,7 @@ def evaluation_payload(
             {"what": what, "source": source}
             for what, source in evaluation.resolved.assumptions
         ],
-        "warnings": list(evaluation.resolved.warnings),
+        "warnings": list(evaluation.warnings),
     }
 
 

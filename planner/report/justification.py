@@ -357,7 +357,7 @@ def justification(
         method=method,
         references=list(REFERENCES),
         assumptions=assumptions_table(evaluation, catalog),
-        warnings=list(evaluation.resolved.warnings),
+        warnings=list(evaluation.warnings),
         sensitivity=sensitivities(scenario, catalog=evaluation.resolved.catalog)[view],
     )
 

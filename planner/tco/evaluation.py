@@ -97,6 +97,15 @@ class Evaluation:
         """Return the scenario's view (the one ``npv_usd`` is in)."""
         return self.scenario.view
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything to check before relying on this answer.
+
+        The resolution's warnings (stale catalogs, old data years, places
+        looked up at a wider level) and :func:`whole_instance_warnings`.
+        """
+        return (*self.resolved.warnings, *whole_instance_warnings(self))
+
 
 def evaluate(
     scenario: Scenario,
@@ -246,6 +255,9 @@ def _shared_dispatch(
         delayed=dispatch.delayed * share,
         unserved=dispatch.unserved * share,
         capacity=dispatch.capacity,
+        cloud_whole_instance=None
+        if dispatch.cloud_whole_instance is None
+        else dispatch.cloud_whole_instance * share,
         installed_accelerators=dispatch.installed_accelerators,
         committed_accelerators=dispatch.committed_accelerators,
     )
@@ -335,6 +347,12 @@ def summary_row(
         "demand_reference_hours": float(demand.sum()),
         "delivered_reference_hours": float((demand - dispatch.unserved[0]).sum()),
         "delayed_reference_hours": float(dispatch.delayed[0].sum()),
+        "cloud_reference_hours": float(dispatch.cloud[0].sum()),
+        "cloud_whole_instance_reference_hours": float(
+            dispatch.cloud[0].sum()
+            if dispatch.cloud_whole_instance is None
+            else dispatch.cloud_whole_instance[0].sum()
+        ),
         "unserved_reference_hours": float(dispatch.unserved[0].sum()),
         "delay_cost_usd": float((delay * discount).sum()),
         "unserved_cost_usd": float((unserved * discount).sum()),
@@ -344,6 +362,57 @@ def summary_row(
         "co2e_embodied_kg": float(ledger.co2e_kg("embodied")[0].sum()),
         "co2e_t": co2e / KILOGRAMS_PER_TONNE,
     }
+
+
+WHOLE_INSTANCE_WARNING_FACTOR = 1.05
+"""Warn when renting whole instances hour by hour would pay for more than this
+multiple of the on-demand work the ledger prices (5 %: about the margin
+between strategies the verdict calls close). [-]"""
+
+
+def whole_instance_warnings(evaluation: Evaluation) -> list[str]:
+    """Strategies whose on-demand work would cost notably more in whole instances.
+
+    The engine (and the optimiser and pooling, which must agree with it) prices
+    on-demand and spot work per accelerator-hour used, which keeps cost linear
+    in the work. A cloud rents whole instances: an hour that needs 3 of an
+    8-GPU instance's accelerators pays for 8 (methods §6.2). This names each
+    strategy for which that rounding, hour by hour, exceeds
+    :data:`WHOLE_INSTANCE_WARNING_FACTOR`, with the hours either way.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        Output of :func:`evaluate`.
+
+    Returns
+    -------
+    list of str
+        One sentence per such strategy.
+    """
+    out = []
+    years = evaluation.scenario.horizon_years
+    for row in evaluation.summary.to_dict("records"):
+        used = float(row["cloud_reference_hours"])
+        whole = float(row["cloud_whole_instance_reference_hours"])
+        if used <= 0 or whole <= used * WHOLE_INSTANCE_WARNING_FACTOR:
+            continue
+        strategy = evaluation.resolved.strategy(str(row["strategy"]))
+        cloud = strategy if isinstance(strategy, ResolvedCloudStrategy) else None
+        if isinstance(strategy, ResolvedOwnedStrategy):
+            cloud = strategy.burst
+        if cloud is None:
+            continue
+        offer = cloud.offer
+        out.append(
+            f"{row['strategy']}: its pay-per-use cloud work is priced per "
+            f"accelerator-hour used; rented in whole {offer.instance_type} instances "
+            f"({offer.accelerators_per_instance:g} accelerators) hour by hour it "
+            f"would pay for {whole / used:.2f}x those hours ({whole:,.0f} instead of "
+            f"{used:,.0f} reference accelerator-hours over {years} years), and its "
+            "pay-per-use cost would rise about as much"
+        )
+    return out
 
 
 def _queue_waits(

@@ -61,6 +61,11 @@ class Dispatch:
     unserved: FloatArray
     capacity: FloatArray
     """Usable owned capacity, reference accelerator-hours per year."""
+    cloud_whole_instance: FloatArray | None = None
+    """The ``cloud`` (on-demand and spot) work as paid for if instances came
+    whole hour by hour (:func:`pricing.cloud.whole_instance_accelerators`); the
+    ledger prices ``cloud``, this bounds what that leaves out. [reference
+    accelerator-hours]"""
     installed_accelerators: float = 0.0
     committed_accelerators: float = 0.0
 

@@ -23,11 +23,13 @@ import numpy.typing as npt
 from planner import costing, demand
 from planner.resolve import (
     ResolvedCloudStrategy,
+    ResolvedOffer,
     ResolvedOwnedStrategy,
     ResolvedScenario,
     ResolvedStrategy,
 )
 from planner.tco.ledger import Dispatch, Ledger, LedgerLine
+from pricing.cloud import whole_instance_accelerators
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -129,6 +131,7 @@ def cloud_ledger(
             work,
         )
         dispatch.cloud = dispatch.cloud + work
+        _add_whole_instance_work(dispatch, offer, levels, hours)
     else:
         term = strategy.term_years
         sizing = levels[0, 0] if sizing_hourly is None else sizing_hourly
@@ -156,12 +159,34 @@ def cloud_ledger(
         )
         dispatch.committed = dispatch.committed + within
         dispatch.cloud = dispatch.cloud + overflow
+        _add_whole_instance_work(
+            dispatch,
+            offer,
+            np.maximum(levels - capacity[None, :, None], 0.0),
+            hours,
+        )
         dispatch.committed_accelerators += instances * offer.accelerators_per_instance
     fixed = costing.cloud_fixed_flows(
         offer, strategy.storage_usd_per_year, strategy.egress_usd_per_year, horizon=n
     )
     if fixed.lines:
         ledger.add_units(fixed, 1.0)
+
+
+def _add_whole_instance_work(
+    dispatch: Dispatch, offer: ResolvedOffer, levels: FloatArray, hours: FloatArray
+) -> None:
+    """Add the on-demand work as paid in whole instances (hour by hour)."""
+    per_instance = offer.accelerators_per_instance * offer.relative_throughput
+    whole = served_reference_hours(
+        np.asarray(whole_instance_accelerators(levels, per_instance)), hours
+    )
+    before = (
+        dispatch.cloud_whole_instance
+        if dispatch.cloud_whole_instance is not None
+        else np.zeros_like(whole)
+    )
+    dispatch.cloud_whole_instance = before + whole
 
 
 def owned_capacity(

@@ -486,3 +486,47 @@ def test_present_values_are_the_evaluations(name):
     for view in ("institution", "award"):
         column = f"{view}_npv_usd"
         assert values[column].tolist() == summary[column].tolist()
+
+
+def test_whole_instance_rounding_of_the_hybrids_burst_is_recomputed_by_hand():
+    """The hybrid's burst paid in whole 8-GPU instances hour by hour (methods
+    §6.2): ceil(overflow / 8 GPUs) x 8 each hour, from the hourly demand and the
+    owned capacity, equals the engine's figure, and the warning names it."""
+    evaluation = tco.evaluate(load_preset("department"))
+    resolved = evaluation.resolved
+    name = "1x 8xH100 + AWS burst"
+    strategy = resolved.strategy(name)
+    levels, hours = tco.strategy_levels(strategy, resolved)
+    assert np.all(np.asarray(hours) == 1.0)  # one block per hour: exact
+    dispatch = evaluation.results[name].dispatch
+    capacity_per_hour = dispatch.capacity[0] / HOURS_PER_YEAR
+    overflow = np.maximum(np.asarray(levels)[0] - capacity_per_hour[:, None], 0.0)
+    offer = strategy.burst.offer
+    gpus = overflow / offer.relative_throughput
+    paid = np.ceil(gpus / offer.accelerators_per_instance - 1e-9)
+    by_hand = (paid * offer.accelerators_per_instance * offer.relative_throughput).sum()
+    row = evaluation.summary.set_index("strategy").loc[name]
+    assert row["cloud_reference_hours"] == pytest.approx(overflow.sum(), rel=1e-12)
+    assert row["cloud_whole_instance_reference_hours"] == pytest.approx(
+        by_hand, rel=1e-12
+    )
+    factor = by_hand / overflow.sum()
+    assert factor > 1.05
+    assert any(
+        line.startswith(f"{name}:") and f"{factor:.2f}x" in line
+        for line in evaluation.warnings
+    )
+
+
+def test_owned_strategies_without_burst_rent_nothing_and_warn_nothing():
+    evaluation = tco.evaluate(load_preset("department"))
+    summary = evaluation.summary.set_index("strategy")
+    owned = summary.loc["Buy 8xH100 servers (sized to the demand)"]
+    assert owned["cloud_reference_hours"] == 0.0
+    assert owned["cloud_whole_instance_reference_hours"] == 0.0
+    assert not any(
+        line.startswith("Buy 8xH100 servers") for line in evaluation.warnings
+    )
+    assert evaluation.warnings[: len(evaluation.resolved.warnings)] == (
+        evaluation.resolved.warnings
+    )

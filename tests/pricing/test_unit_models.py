@@ -241,3 +241,21 @@ def test_cpi_2025_is_the_bls_first_half_average_and_marked_partial():
     last = text.strip().splitlines()[-1]
     assert last.startswith("2025,320.229,")
     assert "PARTIAL YEAR" in last
+
+
+@given(
+    used=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+    per_instance=st.sampled_from([1.0, 2.0, 4.0, 8.0, 2.6689 * 8]),
+)
+def test_whole_instances_pay_for_at_least_the_use_and_less_than_one_more(
+    used, per_instance
+):
+    """pricing.cloud.whole_instance_accelerators: a whole number of instances,
+    never below the use, never a whole instance above it (methods §6.2)."""
+    from pricing.cloud import whole_instance_accelerators
+
+    paid = whole_instance_accelerators(used, per_instance)
+    instances = paid / per_instance
+    assert instances == pytest.approx(round(instances), abs=1e-9)
+    assert paid >= used - 1e-9 * per_instance
+    assert paid < used + per_instance

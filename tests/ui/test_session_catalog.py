@@ -285,6 +285,9 @@ def resolved_warnings(page: str, catalog: Catalog) -> tuple[str, ...]:
         scenario = load_preset("consortium")
     else:
         scenario = load_preset("department")
+    if page in ("quick", "workbench"):
+        # pages that evaluate show the evaluation's warnings (whole instances too)
+        return tco.evaluate(scenario, catalog=catalog).warnings
     return resolve(scenario, catalog).warnings
 
 
