@@ -17,13 +17,9 @@ minutes for every page; name pages, e.g. ``quick demand``, to time only those).
 
 import math
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,20 +27,13 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' server helper, shared with make e2e
+from tests.e2e.served import BROWSER_ARGS, CHROMIUM, served_app  # noqa: E402
+
 FIRST_RENDER_TARGET_S = 2.0
 CHANGE_TARGET_S = 0.5
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 FIRST_ONLY = "--first-only" in sys.argv
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SETTLED = "[data-test-script-state=notRunning]"
 
 # A rerun counter in the page: a change is done when the script has run again
@@ -59,12 +48,6 @@ WATCH = """() => {
     if (now === 'notRunning' && running) { running = false; window.__runs += 1; }
   }).observe(root, {attributes: true});
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _fill(label: str, value: str) -> Callable[[Page], None]:
@@ -172,109 +155,79 @@ def _change(page: Page, action: Callable[[Page], None]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ | {"PYTHONWARNINGS": "ignore"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode() == "ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    print("the app did not start within 60 s")
-                    return 1
-                time.sleep(0.3)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=BROWSER_ARGS
-            )
-            cold, context, _ = _first_render(browser, url, "Break-even utilisation")
-            context.close()
-            print(
-                f"server's first session (imports and catalogs, once per server): "
-                f"{cold:.2f} s"
-            )
-            print(
-                f"{'page':<12}{'first render':>14}{'ratio':>7}"
-                f"{'returning':>12}{'ratio':>7}"
-                f"{'widget change':>16}{'ratio':>7}   change"
-            )
-            worst = 0.0
-            chosen = set(sys.argv[1:]) - {"--first-only"}
-            for path, text, what, change, back in PAGES:
-                if chosen and path not in chosen:
-                    continue
-                firsts, returning, changes = [], [], []
-                for _ in range(REPEATS):
-                    seconds, context, page = _first_render(
-                        browser, f"{url}/{path}", text
-                    )
-                    firsts.append(seconds)
-                    if change is not None and back is not None and not FIRST_ONLY:
-                        changes.append(_change(page, change))
-                        changes.append(_change(page, back))
-                    page.close()
-                    seconds, _, page = _first_render(
-                        browser, f"{url}/{path}", text, context
-                    )
-                    returning.append(seconds)
-                    context.close()
-                first = statistics.median(firsts)
-                again = statistics.median(returning)
-                ratio = first / FIRST_RENDER_TARGET_S
-                again_ratio = again / FIRST_RENDER_TARGET_S
-                worst = max(worst, ratio)
-                line = (
-                    f"/{path:<11}{first:>12.2f} s{ratio:>7.2f}"
-                    f"{again:>10.2f} s{again_ratio:>7.2f}"
-                )
-                valid = [c for c in changes if not math.isnan(c)]
-                if valid:
-                    median = statistics.median(valid)
-                    change_ratio = median / CHANGE_TARGET_S
-                    worst = max(worst, change_ratio)
-                    line += f"{median:>14.2f} s{change_ratio:>7.2f}   {what}"
-                    if len(valid) < len(changes):
-                        line += f" ({len(changes) - len(valid)} without a rerun)"
-                else:
-                    line += f"{'-':>16}{'-':>7}   {what}"
-                print(line)
-            browser.close()
-        print(
-            f"targets: first render {FIRST_RENDER_TARGET_S:.1f} s, widget change "
-            f"{CHANGE_TARGET_S:.1f} s; medians of {REPEATS} runs (changes: there "
-            f"and back). First render: a new browser profile (nothing cached); "
-            f"returning: a new tab of a browser that opened the app before (a new "
-            f"session, its HTTP cache warm). Worst ratio (new profile, changes): "
-            f"{worst:.2f}"
+def _measure(url: str) -> None:
+    """Every page's first render and change on the served app, printed."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=BROWSER_ARGS
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        cold, context, _ = _first_render(browser, url, "Break-even utilisation")
+        context.close()
+        print(
+            f"server's first session (imports and catalogs, once per server): "
+            f"{cold:.2f} s"
+        )
+        print(
+            f"{'page':<12}{'first render':>14}{'ratio':>7}"
+            f"{'returning':>12}{'ratio':>7}"
+            f"{'widget change':>16}{'ratio':>7}   change"
+        )
+        worst = 0.0
+        chosen = set(sys.argv[1:]) - {"--first-only"}
+        for path, text, what, change, back in PAGES:
+            if chosen and path not in chosen:
+                continue
+            firsts, returning, changes = [], [], []
+            for _ in range(REPEATS):
+                seconds, context, page = _first_render(browser, f"{url}/{path}", text)
+                firsts.append(seconds)
+                if change is not None and back is not None and not FIRST_ONLY:
+                    changes.append(_change(page, change))
+                    changes.append(_change(page, back))
+                page.close()
+                seconds, _, page = _first_render(
+                    browser, f"{url}/{path}", text, context
+                )
+                returning.append(seconds)
+                context.close()
+            first = statistics.median(firsts)
+            again = statistics.median(returning)
+            ratio = first / FIRST_RENDER_TARGET_S
+            again_ratio = again / FIRST_RENDER_TARGET_S
+            worst = max(worst, ratio)
+            line = (
+                f"/{path:<11}{first:>12.2f} s{ratio:>7.2f}"
+                f"{again:>10.2f} s{again_ratio:>7.2f}"
+            )
+            valid = [c for c in changes if not math.isnan(c)]
+            if valid:
+                median = statistics.median(valid)
+                change_ratio = median / CHANGE_TARGET_S
+                worst = max(worst, change_ratio)
+                line += f"{median:>14.2f} s{change_ratio:>7.2f}   {what}"
+                if len(valid) < len(changes):
+                    line += f" ({len(changes) - len(valid)} without a rerun)"
+            else:
+                line += f"{'-':>16}{'-':>7}   {what}"
+            print(line)
+        browser.close()
+    print(
+        f"targets: first render {FIRST_RENDER_TARGET_S:.1f} s, widget change "
+        f"{CHANGE_TARGET_S:.1f} s; medians of {REPEATS} runs (changes: there "
+        f"and back). First render: a new browser profile (nothing cached); "
+        f"returning: a new tab of a browser that opened the app before (a new "
+        f"session, its HTTP cache warm). Worst ratio (new profile, changes): "
+        f"{worst:.2f}"
+    )
+
+
+def main() -> int:
+    try:
+        with served_app() as url:
+            _measure(url)
+    except RuntimeError as error:  # the server did not start
+        print(error)
+        return 1
     return 0
 
 
