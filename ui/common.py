@@ -840,17 +840,6 @@ def carbon_chart(table: pd.DataFrame) -> alt.Chart:
 # --- What decides the answer (the tornado beside a verdict) ---------------------------
 
 
-def input_label(path: str, scenario: Scenario) -> str:
-    """An uncertain input in words (:func:`planner.uncertainty.spec.input_label`).
-
-    Imported on first use: the uncertainty package is not needed by a page
-    that shows no uncertain input.
-    """
-    from planner.uncertainty.spec import input_label as library_label
-
-    return library_label(path, scenario)
-
-
 SENSITIVITY_CACHE_ENTRIES = 32
 """Tornados kept (a few kB each; one is about 15 runs of the engine). [-]"""
 
@@ -906,13 +895,9 @@ def sensitivity_of(
     }
 
 
-def tornado_frame(bars: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def tornado_frame(bars: pd.DataFrame) -> pd.DataFrame:
     """A tornado's bars as shown: each input in words (the library's), its path."""
-    labels = [
-        str(label) or input_label(str(path), scenario)
-        for path, label in zip(bars["input"], bars["label"], strict=True)
-    ]
-    return bars.assign(what=labels)[
+    return bars.assign(what=bars["label"])[
         [
             "what",
             "low",
@@ -1047,7 +1032,7 @@ def sensitivity_details(
     if item is None:
         return
     with st.expander("What decides it"):
-        shown = tornado_frame(item["bars"], scenario)
+        shown = tornado_frame(item["bars"])
         st.altair_chart(
             tornado_chart(
                 shown,

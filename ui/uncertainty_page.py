@@ -30,6 +30,7 @@ from planner.uncertainty.spec import (
     UncertaintyError,
     UncertaintySpec,
     default_uncertainty,
+    input_label,
     uncertainty_from_dict,
     uncertainty_to_yaml,
 )
@@ -114,7 +115,7 @@ def inputs_table(spec: UncertaintySpec, scenario: Scenario) -> pd.DataFrame:
     low, middle, high = (quantiles(spec, q) for q in (0.1, 0.5, 0.9))
     return pd.DataFrame(
         {
-            "what": [common.input_label(i.path, scenario) for i in spec.inputs],
+            "what": [input_label(i.path, scenario) for i in spec.inputs],
             "distribution": [
                 _distribution_text(spec, j) for j in range(len(spec.inputs))
             ],
@@ -477,7 +478,7 @@ def _draw(found: dict[str, Any], scenario: Scenario, spec_yaml: str, view: str) 
     conditional: pd.DataFrame = found["conditional"]
     if not conditional.empty:
         shown = conditional.assign(
-            what=[common.input_label(str(p), scenario) for p in conditional["input"]]
+            what=[input_label(str(p), scenario) for p in conditional["input"]]
         ).drop(columns=["input"])
         shown = shown[["what", *[c for c in shown.columns if c != "what"]]]
         st.caption(
@@ -540,7 +541,7 @@ def _sensitivity(found: dict[str, Any], scenario: Scenario, view: str) -> None:
     if tornado.empty:
         return
     st.subheader("What decides it")
-    shown = common.tornado_frame(tornado, scenario)
+    shown = common.tornado_frame(tornado)
     st.altair_chart(
         common.tornado_chart(
             shown,
@@ -564,7 +565,7 @@ def _sensitivity(found: dict[str, Any], scenario: Scenario, view: str) -> None:
     if sobol.empty:
         return
     shown_sobol = sobol.assign(
-        what=[common.input_label(str(p), scenario) for p in sobol["input"]]
+        what=[input_label(str(p), scenario) for p in sobol["input"]]
     )[["what", "first_order", "total", "input"]]
     st.markdown("**Sobol' indices of that lead**")
     st.altair_chart(sobol_chart(shown_sobol), width="stretch")

@@ -366,8 +366,10 @@ def summary_row(
 
 WHOLE_INSTANCE_WARNING_FACTOR = 1.05
 """Warn when renting whole instances hour by hour would pay for more than this
-multiple of the on-demand work the ledger prices (5 %: about the margin
-between strategies the verdict calls close). [-]"""
+multiple of the pay-per-use work the ledger prices. A reporting threshold, not
+a measured value: 5 % is a third of the +-15 % the default uncertainty preset
+gives server prices (:data:`planner.uncertainty.spec.SERVER_PRICE_RANGE`), so a
+smaller rounding sits well inside what the answer is already unsure of. [-]"""
 
 
 def whole_instance_warnings(evaluation: Evaluation) -> list[str]:
