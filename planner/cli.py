@@ -30,8 +30,9 @@ EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C (128 + SIGINT, the shell convention). [-]"""
 
 MAX_PARETO_POINTS = 50
-"""Most points of a cost-CO2e frontier (``--pareto``): each point is one more
-solve of the fleet MILP, so 50 points cost about 50 single plans. [points]"""
+"""Most points of a cost-CO2e frontier (``--pareto``): the optimiser's own
+limit (:data:`planner.optimise.MAX_PARETO_POINTS`), written here so ``--help``
+and argument checks do not import the solver; a test holds them equal. [points]"""
 
 MAX_MESSAGE_CHARACTERS = 500
 """Longest line of an error message printed. [characters]"""

@@ -45,8 +45,10 @@ MIN_CAPS_PER_WORKER = 3
 one solve). [-]"""
 
 MAX_PARETO_POINTS = 50
-"""Most points of one frontier: each is a MILP of up to a second on the 10-year
-department example, so 50 keeps a request under about a minute. [-]"""
+"""Most points of one frontier. Each is an exact MILP: 1-3.5 s on the 10-year
+department example with four server specs (2026-12-01, two cores), so 50 keep a
+command-line request within about three minutes; the app allows 20
+(``ui.state.OptimiserPart.pareto_points``), about 30 s on two processes. [-]"""
 
 
 def _dual_bound(result: optimize.OptimizeResult, fallback: float) -> float:

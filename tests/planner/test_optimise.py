@@ -588,3 +588,10 @@ def test_block_curve_keeps_the_peak_and_the_energy(department):
     assert curve.levels[:, 0] == pytest.approx(hourly.max(axis=1))
     assert (curve.levels * curve.hours).sum(axis=1) == pytest.approx(hourly.sum(axis=1))
     assert math.isclose(curve.hours[0], 1.0)
+
+
+def test_the_cli_and_the_optimiser_share_one_pareto_limit():
+    """planner.cli keeps a copy so --help stays light; it must be the same."""
+    from planner import cli
+
+    assert cli.MAX_PARETO_POINTS == opt.MAX_PARETO_POINTS
