@@ -21,7 +21,10 @@ load-duration curve: for a set ``S`` of capacity sources, ``energy(S) - deferred
 <= sum_h w_h min(D_h, capacity(S))``, a concave function written as its tangents
 (one per breakpoint of the curve); only the tangents a solution needs are
 generated (:mod:`planner.optimise.solve`), so the exact hourly curve costs a few
-rows. The limits are a registry (:mod:`planner.optimise.limits`).
+rows. Each source's usable capacity in a year is a column of its own
+(``capacity[src, y]``, defined by one equality over the purchase columns), so a
+tangent has two entries per source instead of one per purchase column that
+serves the year. The limits are a registry (:mod:`planner.optimise.limits`).
 """
 
 from __future__ import annotations
@@ -486,6 +489,33 @@ def capacity_terms(b: Builder) -> CapacityTerms:
     return tuple(terms)
 
 
+def _add_capacity_columns(b: Builder, terms: CapacityTerms, sources: list[str]) -> None:
+    """Usable capacity of each source and year as a column, defined by its terms.
+
+    ``capacity[src, y] = sum_j coef_j * purchase_j`` (one equality row each).
+    Every capacity tangent and yearly capacity row refers to this column rather
+    than to the purchases, which keeps those rows at a few entries: with every
+    purchase year and term of four specs and two offers a full-set tangent had
+    about 80 entries, and HiGHS's root separation over those dense rows was most
+    of a Pareto point's time (the 10-point department sweep went from 30 s to
+    19 s, ``benchmarks/bench_optimise.py``, 2026-12-02).
+    """
+    n = b.inputs.years
+    labels: dict[str, object] = {
+        "source": np.array(sources, dtype=object)[:, None],
+        "year": np.arange(1, n + 1)[None, :],
+    }
+    cols = b.variables(
+        "capacity", (len(sources), n), ub=np.inf, integer=False, labels=labels
+    )
+    rows = b.rows("capacity_definition", (len(sources), n), lb=0.0, ub=0.0, **labels)
+    b.coefficients(rows, cols, 1.0)
+    for source in range(len(sources)):
+        for year in range(n):
+            purchases, coefs = terms[source][year]
+            b.coefficients(rows[source, year], purchases, -coefs)
+
+
 # --- rows ------------------------------------------------------------------------
 
 
@@ -504,7 +534,6 @@ def _add_demand_rows(b: Builder) -> None:
 def cut_rows(
     inputs: OptimiseInputs,
     index: Mapping[str, IntArray],
-    terms: CapacityTerms,
     cuts: Sequence[Cut],
     first_row: int,
 ) -> tuple[list[Triplets], FloatArray, dict[str, object]]:
@@ -521,32 +550,44 @@ def cut_rows(
     (the perspective form: nothing is served when the site is off), which is
     equivalent for integers and tighter when relaxed.
     """
-    energy = index["energy"]
+    count = len(cuts)
+    year = np.fromiter((c[0] for c in cuts), dtype=np.int64, count=count)
+    point = np.fromiter((c[2] for c in cuts), dtype=np.int64, count=count)
+    sizes = np.fromiter((len(c[1]) for c in cuts), dtype=np.int64, count=count)
+    members = np.fromiter(
+        (s for c in cuts for s in c[1]), dtype=np.int64, count=int(sizes.sum())
+    )
+    rows = first_row + np.arange(count, dtype=np.int64)
+    member_rows = np.repeat(rows, sizes)
+    member_years = np.repeat(year, sizes)
+    share = inputs.curve.share_prefix[point]
+    tail = inputs.curve.energy_tail[year, point]
+    parts: list[Triplets] = [
+        _triplets(member_rows, index["energy"][members, member_years], 1.0),
+        _triplets(
+            member_rows,
+            index["capacity"][members, member_years],
+            -np.repeat(share, sizes),
+        ),
+    ]
     deferred = index["deferred"]
+    if deferred.size:
+        parts.append(_triplets(rows, deferred[year], -1.0))
     staff = index["staff"]
-    owned = len(inputs.specs)
-    share = inputs.curve.share_prefix
-    tail = inputs.curve.energy_tail
-    parts: list[Triplets] = []
-    upper = np.zeros(len(cuts))
-    for position, (year, subset, point) in enumerate(cuts):
-        row = first_row + position
-        for source in subset:
-            parts.append(_triplets(row, energy[source, year], 1.0))
-            cols, coefs = terms[source][year]
-            if cols.size:
-                parts.append(_triplets(row, cols, -share[point] * coefs))
-        if deferred.size:
-            parts.append(_triplets(row, deferred[year], -1.0))
-        if staff.size and max(subset) < owned:
-            parts.append(_triplets(row, staff[year], -tail[year, point]))
-        else:
-            upper[position] = tail[year, point]
+    largest = np.maximum.reduceat(members, np.cumsum(sizes) - sizes) if count else sizes
+    perspective = (
+        largest < len(inputs.specs) if staff.size else np.zeros(count, dtype=bool)
+    )
+    if perspective.any():
+        parts.append(
+            _triplets(rows[perspective], staff[year[perspective]], -tail[perspective])
+        )
+    upper = np.where(perspective, 0.0, tail)
     meta: dict[str, object] = {
-        "group": np.full(len(cuts), "capacity", dtype=object),
-        "year": np.asarray([c[0] + 1 for c in cuts], dtype=object),
+        "group": np.full(count, "capacity", dtype=object),
+        "year": (year + 1).astype(object),
         "subset": np.asarray(["+".join(map(str, c[1])) for c in cuts], dtype=object),
-        "breakpoint": np.asarray([c[2] for c in cuts], dtype=object),
+        "breakpoint": point.astype(object),
     }
     return parts, upper, meta
 
@@ -583,8 +624,8 @@ def initial_cuts(inputs: OptimiseInputs, sources: int) -> list[Cut]:
     ]
 
 
-def _add_capacity_rows(b: Builder, terms: CapacityTerms, cuts: list[Cut]) -> None:
-    parts, upper, meta = cut_rows(b.inputs, b.index, terms, cuts, b.n_rows)
+def _add_capacity_rows(b: Builder, cuts: list[Cut]) -> None:
+    parts, upper, meta = cut_rows(b.inputs, b.index, cuts, b.n_rows)
     size = len(cuts)
     b.n_rows += size
     b.triplets.extend(parts)
@@ -594,7 +635,7 @@ def _add_capacity_rows(b: Builder, terms: CapacityTerms, cuts: list[Cut]) -> Non
     b.row_sizes.append(size)
 
 
-def _add_annual_rows(b: Builder, terms: CapacityTerms, sources: list[str]) -> None:
+def _add_annual_rows(b: Builder, sources: list[str]) -> None:
     """Deferred work is caught up in spare hours.
 
     A year's energy of each source fits its capacity.
@@ -610,10 +651,7 @@ def _add_annual_rows(b: Builder, terms: CapacityTerms, sources: list[str]) -> No
         year=np.arange(1, n + 1)[None, :],
     )
     b.coefficients(rows, b.index["energy"], 1.0)
-    for source in range(len(sources)):
-        for year in range(n):
-            cols, coefs = terms[source][year]
-            b.coefficients(rows[source, year], cols, -coefs)
+    b.coefficients(rows, b.index["capacity"], -1.0)
 
 
 def _add_staff_rows(b: Builder) -> None:
@@ -747,10 +785,11 @@ def build_from_inputs(
     _add_work(b)
     sources = capacity_sources(inputs)
     terms = capacity_terms(b)
+    _add_capacity_columns(b, terms, sources)
     _add_demand_rows(b)
     cuts = initial_cuts(inputs, len(sources))
-    _add_capacity_rows(b, terms, cuts)
-    _add_annual_rows(b, terms, sources)
+    _add_capacity_rows(b, cuts)
+    _add_annual_rows(b, sources)
     _add_staff_rows(b)
     cost_flows = b.flow_matrices(b.cost)  # type: ignore[arg-type]
     co2e_flows = b.flow_matrices(b.co2e)  # type: ignore[arg-type]

@@ -44,6 +44,12 @@ search found anyway (a point's time fell by about a third without them,
 ``benchmarks/bench_optimise.py``); the gap is still closed to
 ``mip_rel_gap``. [-]"""
 
+MIP_ALLOW_RESTART = False
+"""Let HiGHS restart branch-and-cut after its root fixes many integers: off.
+On the department example's Pareto points each restart re-ran the root's cut
+separation for little gain; without restarts the sweep's branch-and-cut time
+fell by about a third (``benchmarks/bench_optimise.py``, 2026-12-02). [-]"""
+
 GAP_ROUND_OFF = 1e-12
 """Relative gaps below this are round-off of a closed gap, reported as 0. [-]"""
 
@@ -117,6 +123,7 @@ class Session:
             ("mip_rel_gap", float(mip_rel_gap)),
             ("mip_heuristic_run_rins", MIP_SUB_MIP_HEURISTICS),
             ("mip_heuristic_run_rens", MIP_SUB_MIP_HEURISTICS),
+            ("mip_allow_restart", MIP_ALLOW_RESTART),
             *(options or {}).items(),
         ):
             self.highs.setOptionValue(name, value)

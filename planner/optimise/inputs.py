@@ -40,9 +40,14 @@ IntArray = npt.NDArray[np.int64]
 DEFAULT_SERVER_SPEC = "8xH100-SXM"
 """Server offered when the scenario owns none (the catalog's H100 node). [-]"""
 
-INITIAL_BREAKPOINTS = 24
-"""Load-duration breakpoints of each capacity set written before solving; the
-exact curve adds the others only where the solution needs them. [-]"""
+INITIAL_BREAKPOINTS = 4
+"""Load-duration breakpoints of each capacity set written before solving (on
+the exact curve: its two ends and its busiest hour); the others are added only
+where a solution needs them. Few is faster: every tangent written up front is a
+row HiGHS separates cuts over in every branch-and-cut, and on the department
+example with four specs 24 of them made each Pareto point about twice as slow
+as 4 (``benchmarks/bench_optimise.py``, 2026-12-02). A block curve writes all
+of its points. [-]"""
 
 
 @dataclass(frozen=True)

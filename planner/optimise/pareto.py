@@ -30,12 +30,16 @@ FloatArray = npt.NDArray[np.float64]
 DEFAULT_WORKERS = 2
 """Processes a sweep uses unless told (never more than one per core). Measured
 on the reference machine (two virtual cores), 10-point department sweep with
-four server specs: 35 s in one process, 14.6 s in two (2026-12-01; each point
-an exact MILP of 1-3 s, mostly HiGHS's root cuts on the capacity tangents).
-An earlier 9.5 s / 5.2 s was on a wrong, easy frontier: offers whose region
-had no grid row then emitted nothing, so caps reached 0 t. In one run two
-processes were slower than one, when two HiGHS solves side by side each took
-2.4 times as long as alone. ``benchmarks/bench_optimise.py`` prints both. [-]"""
+four server specs: 5.1 s in one process, 2.7-2.8 s in two (2026-12-02,
+``benchmarks/bench_optimise.py``, which prints both). It was 35 s and 14.6 s
+before capacity became a column of its own, the tangents written up front fell
+from 24 breakpoints to 4, restarts were switched off and the caps were solved
+from the tightest, each from the last plan. [-]"""
+
+BYPASS_TOLERANCE = 1e-9
+"""A starting plan whose cost is within this share of the cap's LP bound is
+optimal for the cap and is reused without a solve (round-off of equal costs;
+far below ``mip_rel_gap``'s smallest useful value). [-]"""
 
 MAX_WORKERS = 8
 """Most processes one sweep forks. [-]"""
@@ -45,10 +49,11 @@ MIN_CAPS_PER_WORKER = 3
 one solve). [-]"""
 
 MAX_PARETO_POINTS = 50
-"""Most points of one frontier. Each is an exact MILP: 1-3.5 s on the 10-year
-department example with four server specs (2026-12-01, two cores), so 50 keep a
-command-line request within about three minutes; the app allows 20
-(``ui.state.OptimiserPart.pareto_points``), about 30 s on two processes. [-]"""
+"""Most points of one frontier. Each is an exact MILP: 0.1-1.2 s on the 10-year
+department example with four server specs (2026-12-02, two cores), so 50 keep a
+command-line request within about a minute; the app allows 20
+(``ui.state.OptimiserPart.pareto_points``), about 10 s in the app's one
+process. [-]"""
 
 
 def _dual_bound(result: optimize.OptimizeResult, fallback: float) -> float:
@@ -74,14 +79,16 @@ def pareto_frontier(
     The cheapest plan gives the frontier's high-CO2e end and the plan of least
     CO2e its low end; between them ``points`` caps on the horizon's CO2e are
     spaced evenly and the cheapest plan under each is found (one MILP per point)
-    [1]_. A plan that already meets the next, tighter cap is optimal for it too,
-    and is reused without solving (the "bypass" of AUGMECON2 [2]_); each solve
-    is bounded below by the previous point's dual bound (a tighter cap cannot
-    cost less) and above by the cleanest plan's cost. The implied carbon price
-    at each point is the dual of the cap in the LP relaxation, as PyPSA reports
-    the ``mu`` of a global CO2 constraint; the integer frontier's own slope to
-    the previous point is reported beside it. The options' carbon price is set
-    to zero here: the frontier itself prices carbon.
+    [1]_. The caps are solved from the tightest to the loosest: a tighter cap's
+    plan meets every looser one, so it starts the next solve as its incumbent
+    and bounds its cost from above, while the LP relaxation at the cap bounds
+    it from below; where the two meet, the plan is optimal for the looser cap
+    too and is reused without a solve (the "bypass" of AUGMECON2 [2]_, run from
+    the other end). The implied carbon price at each point is the dual of the
+    cap in the LP relaxation, as PyPSA reports the ``mu`` of a global CO2
+    constraint; the integer frontier's own slope to the previous point is
+    reported beside it. The options' carbon price is set to zero here: the
+    frontier itself prices carbon.
 
     Parameters
     ----------
@@ -107,7 +114,7 @@ def pareto_frontier(
         ``co2e_kg`` [kg], ``npv_usd`` [USD, comparable, the view's],
         ``carbon_price_usd_per_t`` and ``frontier_slope_usd_per_t`` [USD/t CO2e],
         ``mip_gap`` [-] and ``solved`` (False where the bypass applied: the
-        previous point's plan already met the cap).
+        next tighter point's plan costs no more than this cap's LP bound).
 
     Raises
     ------
@@ -179,11 +186,11 @@ def pareto_frontier(
     chain = _Chain(
         lower_bound=_dual_bound(cheapest, -np.inf),
         # The cleanest plan meets every cap: no point costs more, and it is a
-        # feasible start for every point's branch-and-cut.
-        upper_bound=float(found.c @ clean_x) * (1 + 1e-9) + 1e-9,
+        # feasible start for the tightest cap's branch-and-cut.
+        upper_bound=_upper_bound(float(found.c @ clean_x)),
         start=clean_x,
     )
-    rest = _solve_caps(sweep, chain, x, caps[1:], co2_row, workers)
+    rest = _solve_caps(sweep, chain, caps[1:], co2_row, workers)
     rows = []
     for cap, point in zip(caps, [first, *rest], strict=True):
         rows.append(
@@ -220,11 +227,16 @@ class _Chain:
     """What a run of consecutive caps starts from."""
 
     lower_bound: float
-    """Proven lower bound on the cost of the first cap's plan. [k$]"""
+    """Proven lower bound on the cost of every cap's plan (the cheapest's). [k$]"""
     upper_bound: float
     """Cost of the cleanest plan, which meets every cap. [k$]"""
     start: FloatArray
-    """A plan feasible for every cap (the cleanest), as a MIP start."""
+    """A plan feasible for every cap (the cleanest), the first MIP start."""
+
+
+def _upper_bound(cost: float) -> float:
+    """A plan's cost loosened a hair: a bound no optimum exceeds [k$]."""
+    return cost * (1 + 1e-9) + 1e-9
 
 
 def _room(cap: float) -> float:
@@ -243,42 +255,48 @@ def _price(sweep: Generated, cap: float) -> tuple[float, optimize.OptimizeResult
 def _chain(
     sweep: Generated,
     chain: _Chain,
-    x: FloatArray | None,
     caps: FloatArray,
     co2_row: FloatArray,
 ) -> list[_Point]:
-    """Consecutive caps, each from the last: bypass, bounds, kept cuts, warm LP.
+    """Caps from the tightest to the loosest, each started from the last plan.
 
-    ``x`` is the plan of the cap before the first (None: unknown, solve it).
+    A tighter cap's plan meets every looser cap, so it is the next solve's
+    starting incumbent and its cost an upper bound; the LP relaxation at the
+    cap (solved first, for the price) is a lower bound. Where the two meet the
+    plan is optimal and is reused without a solve. Returned in ``caps`` order.
     """
-    lower_bound = chain.lower_bound
+    start, upper_bound = chain.start, chain.upper_bound
     out: list[_Point] = []
-    for cap in caps:
+    for cap in caps[::-1]:
         room = _room(float(cap))
-        solved = x is None or float(co2_row @ x) > room
-        gap = out[-1].gap if out else 0.0
-        # The LP first: its price, and the tangents binding at its optimum,
-        # which the integer plan near it mostly needs too.
+        # The LP first: its price, its bound, and the tangents binding at its
+        # optimum, which the integer plan near it mostly needs too.
         price, lp = _price(sweep, cap)
+        lower_bound = chain.lower_bound
+        if lp.status == 0:
+            lower_bound = _dual_bound(lp, lower_bound)
+        cost = float(sweep.problem.c @ start)
+        solved = cost > lower_bound + BYPASS_TOLERANCE * max(1.0, abs(cost))
+        x, gap = start, 0.0
         if solved:
             sweep.promote_binding(lp)
             sweep.set_extra_bounds(
-                np.array([lower_bound, -np.inf]), np.array([chain.upper_bound, room])
+                np.array([lower_bound, -np.inf]), np.array([upper_bound, room])
             )
-            result = sweep.solve(start=chain.start)
+            result = sweep.solve(start=start)
             if result.x is None:
                 where = f"{cap * KG_PER_SOLVER_UNIT:,.0f} kg"
                 msg = f"Pareto point at {where}: {result.message}"
                 raise RuntimeError(msg)
             x = rounded(sweep.problem, np.asarray(result.x, dtype=float))
             gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
-            lower_bound = _dual_bound(result, lower_bound)
-        assert x is not None
         out.append(_Point(x=x, gap=gap, solved=solved, price=price))
-    return out
+        start = x
+        upper_bound = _upper_bound(float(sweep.problem.c @ x))
+    return out[::-1]
 
 
-_SWEEP: dict[str, tuple[Generated, _Chain, FloatArray, FloatArray]] = {}
+_SWEEP: dict[str, tuple[Generated, _Chain, FloatArray]] = {}
 """The sweep a forked worker continues (set just before forking)."""
 
 
@@ -303,17 +321,15 @@ def parallel_workers(workers: int | None, caps: int) -> int:
     return max(1, min(workers, caps))
 
 
-def _worker(index_caps: tuple[int, FloatArray]) -> list[_Point]:
-    index, caps = index_caps
-    sweep, chain, x, co2_row = _SWEEP["sweep"]
+def _worker(caps: FloatArray) -> list[_Point]:
+    sweep, chain, co2_row = _SWEEP["sweep"]
     fresh = Generated(sweep.problem, sweep.extra, lp_rows=frozenset(sweep.lp_rows))
-    return _chain(fresh, chain, x if index == 0 else None, caps, co2_row)
+    return _chain(fresh, chain, caps, co2_row)
 
 
 def _solve_caps(
     sweep: Generated,
     chain: _Chain,
-    x: FloatArray,
     caps: FloatArray,
     co2_row: FloatArray,
     workers: int | None,
@@ -321,20 +337,17 @@ def _solve_caps(
     """The caps after the cheapest, in order, in one or several processes.
 
     With several, process ``k`` of ``n`` takes caps ``k, k + n, ...``: each
-    still runs from looser to tighter caps, so a plan that meets its next cap is
-    optimal for it and a point's dual bound bounds the next; a process after
-    the first starts without a plan (it solves its first cap) and from the
-    cheapest plan's bound.
+    still runs from its tightest cap to its loosest (:func:`_chain`), its first
+    solve started from the cleanest plan.
     """
     count = parallel_workers(workers, caps.size)
     if count == 1:
-        return _chain(sweep, chain, x, caps, co2_row)
-    _SWEEP["sweep"] = (sweep, chain, x, co2_row)
+        return _chain(sweep, chain, caps, co2_row)
+    _SWEEP["sweep"] = (sweep, chain, co2_row)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(count) as pool:
-            shares = [caps[index::count] for index in range(count)]
-            parts = pool.map(_worker, list(enumerate(shares)))
+            parts = pool.map(_worker, [caps[index::count] for index in range(count)])
     finally:
         _SWEEP.clear()
     out: list[_Point] = []

@@ -33,6 +33,11 @@ CUT_TOLERANCE = 1e-9
 above which a cut is added: tighter than the check, so a solution is exact to
 it. [-]"""
 
+PERSPECTIVE_FLOOR = 1e-9
+"""Smallest staff switch a perspective check divides by: a site switched off
+has no usable owned capacity (the staff-switch rows), so its sets serve
+nothing whatever the tangent. [-]"""
+
 MAX_GENERATION_ROUNDS = 200
 """Most re-solves while generating capacity cuts (each adds at least one). [-]"""
 
@@ -100,27 +105,37 @@ def capacity_violations(
     deferred = (
         x[deferred_cols] if deferred_cols.size else np.zeros(problem.inputs.years)
     )
+    # Sets of owned servers only are checked in perspective form, z f(K / z)
+    # with the staff switch z, as their tangents are written (cut_rows): the
+    # same condition for a whole switch, and for a fractional one (a relaxed
+    # solve) the relaxation those rows define, so an LP's optimum does not
+    # depend on which tangents earlier solves happened to add.
+    staff_cols = problem.index["staff"]
+    owned_only = ~masks[:, len(problem.inputs.specs) :].any(axis=1)
     mean = curve.mean
     out = []
     for year in range(problem.inputs.years):
         served = weights @ energy[:, year]
         reach = weights @ capacity[:, year]
-        possible = curve.served(year, reach)
+        scale = np.ones(len(masks))
+        if staff_cols.size:
+            scale[owned_only] = max(float(x[staff_cols[year]]), PERSPECTIVE_FLOOR)
+        point = curve.breakpoints(year, reach / scale)
+        possible = (
+            scale * curve.energy_tail[year, point] + curve.share_prefix[point] * reach
+        )
         excess = served - deferred[year] - possible
         bad = excess > tolerance * (1.0 + mean[year])
         for index in np.flatnonzero(bad):
             subset = tuple(int(s) for s in np.flatnonzero(masks[index]))
-            point = curve.breakpoint(year, float(reach[index]))
-            out.append(((year, subset, point), float(excess[index])))
+            out.append(((year, subset, int(point[index])), float(excess[index])))
     return out
 
 
 def with_cuts(problem: Problem, cuts: Sequence[Cut]) -> Problem:
     """The problem with the capacity rows of ``cuts`` appended."""
     first = problem.A.shape[0]
-    parts, upper, meta = cut_rows(
-        problem.inputs, problem.index, problem.capacity_terms, cuts, first
-    )
+    parts, upper, meta = cut_rows(problem.inputs, problem.index, cuts, first)
     shifted = [(r - first, c, v) for r, c, v in parts]
     extra = sparse_from(shifted, (len(cuts), problem.c.size))
     constraints = pd.concat(

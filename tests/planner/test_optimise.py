@@ -19,11 +19,17 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 from planner import breakeven, demand, tco
 from planner import optimise as opt
-from planner.optimise.build import USD_PER_SOLVER_UNIT
+from planner.optimise.build import (
+    KG_PER_SOLVER_UNIT,
+    USD_PER_SOLVER_UNIT,
+    build_problem,
+)
 from planner.optimise.inputs import block_curve
+from planner.optimise.solve import Extra, Generated
 from planner.resolve import resolve
 from planner.scenario import (
     HybridStrategy,
@@ -461,6 +467,31 @@ def test_pareto_in_two_processes_finds_the_same_frontier(grant):
     np.testing.assert_allclose(
         two["carbon_price_usd_per_t"], one["carbon_price_usd_per_t"], rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("spot", [False, True])
+def test_every_pareto_point_is_the_optimum_of_its_cap_solved_alone(grant, spot):
+    # The sweep solves its caps from the tightest, each started from the last
+    # plan, bounded by it and by the cap's LP relaxation, and reuses a plan
+    # where those bounds meet. Each point must still be what a solve of its cap
+    # alone finds: a fresh model, no start, no bounds, no reuse.
+    options = opt.OptimiseOptions(allow_spot=spot)
+    frontier = opt.pareto_frontier(grant, options, points=6, workers=1)
+    problem = build_problem(grant, replace(options, carbon_price_usd_per_t=0.0))
+    co2 = np.asarray(sum(problem.co2e_flows.values()).sum(axis=0)).ravel()
+    for cap_kg, npv_usd in zip(
+        frontier["co2e_cap_kg"], frontier["npv_usd"], strict=True
+    ):
+        alone = Generated(
+            problem,
+            Extra(
+                rows=sparse.csr_array(co2[None, :] / KG_PER_SOLVER_UNIT),
+                rows_lb=np.array([-np.inf]),
+                rows_ub=np.array([cap_kg / KG_PER_SOLVER_UNIT * (1 + 1e-7)]),
+            ),
+        ).solve()
+        assert alone.status == 0
+        assert npv_usd == pytest.approx(alone.fun * USD_PER_SOLVER_UNIT, rel=1e-6)
 
 
 def test_pareto_rejects_fewer_than_two_points_and_too_many(grant):

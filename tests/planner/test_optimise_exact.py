@@ -13,13 +13,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy import optimize
 
 from planner import optimise as opt
 from planner.optimise.build import build_problem
 from planner.optimise.extract import extract
 from planner.optimise.hourly import hourly_model, solve_hourly
 from planner.optimise.inputs import annuity_flows
-from planner.optimise.solve import solve
+from planner.optimise.solve import Generated, solve, with_cuts
 from planner.resolve import DemandProfile, resolve
 from planner.scenario import load_preset, replace, scenario_from_dict
 from pricing.finance import capital_recovery_factor
@@ -318,3 +319,50 @@ def test_caps_on_owned_and_committed_accelerators_hold():
     committed = opt.optimise(scenario, replace(options, max_committed_accelerators=0))
     assert committed.commitments.empty
     assert committed.objective_usd > free.objective_usd
+
+
+# --- the relaxation the generated tangents stand for ---------------------------
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_generated_relaxation_equals_every_tangent_written(grant, seed):
+    # The LP relaxation solved by generating tangents is the one with every
+    # tangent of every set of sources at every breakpoint written out (the
+    # staff switch in perspective form on sets of owned servers), whatever was
+    # generated before. Checking the generated solution against the plain curve
+    # only (switch taken as 1) used to stop short of it, so a Pareto point's
+    # carbon price depended on which tangents earlier points had added.
+    rng = np.random.default_rng(seed)
+    scenario = replace(grant, horizon_years=2)
+    base = np.round(rng.gamma(2.0, 6.0, size=150), 1)
+    levels = np.vstack([base, base * 1.3])
+    resolved = weighted(scenario, levels)
+    options = opt.OptimiseOptions(
+        server_specs=("8xA100-80GB", "4xL40S"), commitment_terms=(1,)
+    )
+    problem = build_problem(scenario, options, resolved=resolved)
+    sources = len(problem.capacity_sources)
+    subsets = [
+        tuple(s for s in range(sources) if code >> s & 1)
+        for code in range(1, 2**sources)
+    ]
+    points = problem.inputs.curve.levels.shape[1]
+    every = [
+        (year, subset, point)
+        for year in range(problem.inputs.years)
+        for subset in subsets
+        for point in range(points + 1)
+        if (year, subset, point) not in problem.cuts
+    ]
+    full = with_cuts(problem, every)
+    written = optimize.milp(
+        full.c,
+        constraints=optimize.LinearConstraint(full.A, full.row_lb, full.row_ub),
+        bounds=optimize.Bounds(full.var_lb, full.var_ub),
+    )
+    assert written.status == 0
+    generated = Generated(problem).solve(relax=True)
+    assert generated.fun == pytest.approx(written.fun, rel=EXACT)
+    # Staff is fractional at the relaxed optimum, where the two forms differ.
+    staff = generated.x[problem.index["staff"]]
+    assert ((staff > 1e-6) & (staff < 1 - 1e-6)).any()
