@@ -30,7 +30,7 @@ FloatArray = npt.NDArray[np.float64]
 DEFAULT_WORKERS = 2
 """Processes a sweep uses unless told (never more than one per core). Measured
 on the reference machine (two virtual cores), 10-point department sweep with
-four server specs: 5.1 s in one process, 2.7-2.8 s in two (2026-12-02,
+four server specs: 5.0-5.9 s in one process, 2.6-2.8 s in two (2026-12-02,
 ``benchmarks/bench_optimise.py``, which prints both). It was 35 s and 14.6 s
 before capacity became a column of its own, the tangents written up front fell
 from 24 breakpoints to 4, restarts were switched off and the caps were solved
@@ -177,22 +177,19 @@ def pareto_frontier(
     high = float(co2_row @ x)
     low = min(high, float(co2_row @ clean_x))
     caps = np.linspace(high, low, points)
-    first = _Point(
-        x=x,
-        gap=float(getattr(cheapest, "mip_gap", 0.0) or 0.0),
-        solved=False,
-        price=_price(sweep, caps[0])[0],
-    )
     chain = _Chain(
         lower_bound=_dual_bound(cheapest, -np.inf),
         # The cleanest plan meets every cap: no point costs more, and it is a
         # feasible start for the tightest cap's branch-and-cut.
         upper_bound=_upper_bound(float(found.c @ clean_x)),
         start=clean_x,
+        cheapest=x,
+        cheapest_gap=float(getattr(cheapest, "mip_gap", 0.0) or 0.0),
     )
-    rest = _solve_caps(sweep, chain, caps[1:], co2_row, workers)
     rows = []
-    for cap, point in zip(caps, [first, *rest], strict=True):
+    for cap, point in zip(
+        caps, _solve_caps(sweep, chain, caps, co2_row, workers), strict=True
+    ):
         rows.append(
             {
                 "co2e_cap_kg": float(cap * KG_PER_SOLVER_UNIT),
@@ -232,6 +229,10 @@ class _Chain:
     """Cost of the cleanest plan, which meets every cap. [k$]"""
     start: FloatArray
     """A plan feasible for every cap (the cleanest), the first MIP start."""
+    cheapest: FloatArray
+    """The cheapest plan: optimal at the loosest cap (the first), not solved."""
+    cheapest_gap: float
+    """Its relative MIP gap. [-]"""
 
 
 def _upper_bound(cost: float) -> float:
@@ -257,21 +258,35 @@ def _chain(
     chain: _Chain,
     caps: FloatArray,
     co2_row: FloatArray,
+    *,
+    first: bool,
 ) -> list[_Point]:
     """Caps from the tightest to the loosest, each started from the last plan.
 
     A tighter cap's plan meets every looser cap, so it is the next solve's
     starting incumbent and its cost an upper bound; the LP relaxation at the
     cap (solved first, for the price) is a lower bound. Where the two meet the
-    plan is optimal and is reused without a solve. Returned in ``caps`` order.
+    plan is optimal and is reused without a solve. With ``first``, ``caps[0]``
+    is the frontier's loosest cap, where the cheapest plan is optimal: only its
+    price is computed. Returned in ``caps`` order.
     """
     start, upper_bound = chain.start, chain.upper_bound
     out: list[_Point] = []
-    for cap in caps[::-1]:
+    for position, cap in reversed(list(enumerate(caps))):
         room = _room(float(cap))
         # The LP first: its price, its bound, and the tangents binding at its
         # optimum, which the integer plan near it mostly needs too.
         price, lp = _price(sweep, cap)
+        if position == 0 and first:
+            out.append(
+                _Point(
+                    x=chain.cheapest,
+                    gap=chain.cheapest_gap,
+                    solved=False,
+                    price=price,
+                )
+            )
+            continue
         lower_bound = chain.lower_bound
         if lp.status == 0:
             lower_bound = _dual_bound(lp, lower_bound)
@@ -321,10 +336,11 @@ def parallel_workers(workers: int | None, caps: int) -> int:
     return max(1, min(workers, caps))
 
 
-def _worker(caps: FloatArray) -> list[_Point]:
+def _worker(index_caps: tuple[int, FloatArray]) -> list[_Point]:
+    index, caps = index_caps
     sweep, chain, co2_row = _SWEEP["sweep"]
     fresh = Generated(sweep.problem, sweep.extra, lp_rows=frozenset(sweep.lp_rows))
-    return _chain(fresh, chain, caps, co2_row)
+    return _chain(fresh, chain, caps, co2_row, first=index == 0)
 
 
 def _solve_caps(
@@ -334,20 +350,24 @@ def _solve_caps(
     co2_row: FloatArray,
     workers: int | None,
 ) -> list[_Point]:
-    """The caps after the cheapest, in order, in one or several processes.
+    """Every cap, in order, in one or several processes.
 
     With several, process ``k`` of ``n`` takes caps ``k, k + n, ...``: each
     still runs from its tightest cap to its loosest (:func:`_chain`), its first
-    solve started from the cleanest plan.
+    solve started from the cleanest plan; the first process also prices the
+    loosest cap, whose plan (the cheapest) needs no solve, which evens out the
+    work when the solved caps do not divide evenly.
     """
-    count = parallel_workers(workers, caps.size)
+    count = parallel_workers(workers, caps.size - 1)
     if count == 1:
-        return _chain(sweep, chain, caps, co2_row)
+        return _chain(sweep, chain, caps, co2_row, first=True)
     _SWEEP["sweep"] = (sweep, chain, co2_row)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(count) as pool:
-            parts = pool.map(_worker, [caps[index::count] for index in range(count)])
+            parts = pool.map(
+                _worker, [(index, caps[index::count]) for index in range(count)]
+            )
     finally:
         _SWEEP.clear()
     out: list[_Point] = []
