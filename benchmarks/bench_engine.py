@@ -7,25 +7,16 @@ under 50 ms. Baselines: a per-hour Python loop doing the hybrid's hourly split
 point.
 """
 
-import statistics
 import time
 from importlib import resources
 
 import numpy as np
+from timing import best_of
 
 from planner import breakeven, costing, resolve, tco
 from planner.scenario import replace, scenario_from_yaml
 
 TARGET_S = 0.050
-
-
-def best_of(function, repeats=15):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 scenario = scenario_from_yaml(

@@ -9,9 +9,9 @@ the same instance. Times are wall-clock on whatever machine runs this (the
 reference run shares 2 cores with other work), best and median of a few runs.
 """
 
-import statistics
-import time
 from importlib import resources
+
+from timing import timed
 
 from planner import optimise as opt
 from planner.scenario import replace, scenario_from_yaml
@@ -19,15 +19,6 @@ from planner.scenario import replace, scenario_from_yaml
 SOLVE_TARGET_S = 2.0
 PARETO_TARGET_S = 3.0
 SPECS = ("8xH100-SXM", "8xH200", "8xB200", "8xA100-80GB")
-
-
-def timed(function, repeats):
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), value
 
 
 department = scenario_from_yaml(

@@ -17,13 +17,12 @@ this (the reference run shares 2 virtual cores with other work): best and
 median of a few runs.
 """
 
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import timed
 
 from planner import optimise as opt
 from planner.optimise.build import build_problem
@@ -94,15 +93,6 @@ def scenario(log):
             ],
         }
     )
-
-
-def timed(function, repeats):
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), value
 
 
 with tempfile.TemporaryDirectory() as folder:

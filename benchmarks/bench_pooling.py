@@ -10,12 +10,12 @@ random sample of coalitions and is extrapolated. Every naive cost is checked
 against the batched one.
 """
 
-import statistics
 import time
 from dataclasses import replace as dc_replace
 from importlib import resources
 
 import numpy as np
+from timing import best_of
 
 from planner import pooling, tco
 from planner.resolve import ResolvedCloudStrategy, resolve
@@ -24,15 +24,6 @@ from planner.tco.strategies import owned_capacity
 
 SHARED = "Shared 4x 8xH100 (three departments)"
 SAMPLED_COALITIONS = 24
-
-
-def best_of(function, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def synthetic(base: Scenario, departments: int) -> Scenario:

@@ -394,7 +394,10 @@ def _cmd_uncertainty(args: argparse.Namespace) -> None:
             f"{100 * p:.0f} % +- {100 * se:.1f}"
             for p, se in zip(table["p_cheapest"], table["p_cheapest_se"], strict=True)
         ],
-        co2e_p50_t=table["co2e_p50_t"].map(lambda v: f"{v:,.0f}"),
+        **{
+            column: table[column].map(lambda v: f"{v:,.0f}")
+            for column in ("co2e_p10_t", "co2e_p50_t", "co2e_p90_t")
+        },
     ).drop(columns=["p_cheapest_se"])
     out.write(shown.to_string(index=False) + "\n")
     if result.tornado:

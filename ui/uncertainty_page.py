@@ -207,14 +207,7 @@ def run_analysis(
         return {"problems": [str(p) for p in problems], "where": "scenario"}
     finally:
         bar.empty()
-    rows = {s.name: s for s in result.strategies[result.view]}
     table = analysis.strategy_table(result)
-    table.insert(
-        len(table.columns) - 1,
-        "co2e_p10_t",
-        [rows[n].co2e_p10_kg / 1_000.0 for n in table["strategy"]],
-    )
-    table["co2e_p90_t"] = [rows[n].co2e_p90_kg / 1_000.0 for n in table["strategy"]]
     names = list(result.outcomes.strategies)
     conditional = pd.DataFrame(
         [

@@ -187,9 +187,7 @@ def pareto_frontier(
         cheapest_gap=float(getattr(cheapest, "mip_gap", 0.0) or 0.0),
     )
     rows = []
-    for cap, point in zip(
-        caps, _solve_caps(sweep, chain, caps, co2_row, workers), strict=True
-    ):
+    for cap, point in zip(caps, _solve_caps(sweep, chain, caps, workers), strict=True):
         rows.append(
             {
                 "co2e_cap_kg": float(cap * KG_PER_SOLVER_UNIT),
@@ -257,7 +255,6 @@ def _chain(
     sweep: Generated,
     chain: _Chain,
     caps: FloatArray,
-    co2_row: FloatArray,
     *,
     first: bool,
 ) -> list[_Point]:
@@ -311,7 +308,7 @@ def _chain(
     return out[::-1]
 
 
-_SWEEP: dict[str, tuple[Generated, _Chain, FloatArray]] = {}
+_SWEEP: dict[str, tuple[Generated, _Chain]] = {}
 """The sweep a forked worker continues (set just before forking)."""
 
 
@@ -338,16 +335,15 @@ def parallel_workers(workers: int | None, caps: int) -> int:
 
 def _worker(index_caps: tuple[int, FloatArray]) -> list[_Point]:
     index, caps = index_caps
-    sweep, chain, co2_row = _SWEEP["sweep"]
+    sweep, chain = _SWEEP["sweep"]
     fresh = Generated(sweep.problem, sweep.extra, lp_rows=frozenset(sweep.lp_rows))
-    return _chain(fresh, chain, caps, co2_row, first=index == 0)
+    return _chain(fresh, chain, caps, first=index == 0)
 
 
 def _solve_caps(
     sweep: Generated,
     chain: _Chain,
     caps: FloatArray,
-    co2_row: FloatArray,
     workers: int | None,
 ) -> list[_Point]:
     """Every cap, in order, in one or several processes.
@@ -360,8 +356,8 @@ def _solve_caps(
     """
     count = parallel_workers(workers, caps.size - 1)
     if count == 1:
-        return _chain(sweep, chain, caps, co2_row, first=True)
-    _SWEEP["sweep"] = (sweep, chain, co2_row)
+        return _chain(sweep, chain, caps, first=True)
+    _SWEEP["sweep"] = (sweep, chain)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(count) as pool:

@@ -59,6 +59,7 @@ from planner.uncertainty.engine import (
 )
 from planner.uncertainty.spec import UncertaintySpec, default_uncertainty, input_label
 from pricing.catalog import Catalog
+from pricing.units import KILOGRAMS_PER_TONNE
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -1034,7 +1035,7 @@ def headline(result: UncertaintyResult) -> str:
 
 
 def strategy_table(result: UncertaintyResult, view: View | None = None) -> Any:
-    """Per strategy: NPV P10/P50/P90, P(cheapest), expected regret, CO2e P50.
+    """Per strategy: NPV P10/P50/P90, P(cheapest), expected regret, CO2e P10/P50/P90.
 
     Parameters
     ----------
@@ -1061,7 +1062,9 @@ def strategy_table(result: UncertaintyResult, view: View | None = None) -> Any:
             "p_cheapest": [s.p_cheapest for s in rows],
             "p_cheapest_se": [s.p_cheapest_se for s in rows],
             "expected_regret_usd": [s.expected_regret_usd for s in rows],
-            "co2e_p50_t": [s.co2e_p50_kg / 1_000.0 for s in rows],
+            "co2e_p10_t": [s.co2e_p10_kg / KILOGRAMS_PER_TONNE for s in rows],
+            "co2e_p50_t": [s.co2e_p50_kg / KILOGRAMS_PER_TONNE for s in rows],
+            "co2e_p90_t": [s.co2e_p90_kg / KILOGRAMS_PER_TONNE for s in rows],
         }
     )
 

@@ -469,14 +469,23 @@ def test_pareto_in_two_processes_finds_the_same_frontier(grant):
     )
 
 
-@pytest.mark.parametrize("spot", [False, True])
-def test_every_pareto_point_is_the_optimum_of_its_cap_solved_alone(grant, spot):
+@pytest.mark.parametrize(
+    ("choices", "points"),
+    [({}, 6), ({"allow_spot": True}, 6), ({"continuous": True}, 20)],
+)
+def test_every_pareto_point_is_the_optimum_of_its_cap_solved_alone(
+    grant, choices, points
+):
     # The sweep solves its caps from the tightest, each started from the last
     # plan, bounded by it and by the cap's LP relaxation, and reuses a plan
     # where those bounds meet. Each point must still be what a solve of its cap
     # alone finds: a fresh model, no start, no bounds, no reuse.
-    options = opt.OptimiseOptions(allow_spot=spot)
-    frontier = opt.pareto_frontier(grant, options, points=6, workers=1)
+    options = opt.OptimiseOptions(**choices)
+    frontier = opt.pareto_frontier(grant, options, points=points, workers=1)
+    if options.continuous:
+        # The relaxation is the problem: on the frontier's flat start the
+        # tighter cap's plan meets the looser caps' LP bounds and is reused.
+        assert not frontier["solved"].iloc[1:].all()
     problem = build_problem(grant, replace(options, carbon_price_usd_per_t=0.0))
     co2 = np.asarray(sum(problem.co2e_flows.values()).sum(axis=0)).ravel()
     for cap_kg, npv_usd in zip(

@@ -231,6 +231,21 @@ def test_cli_json_has_the_documented_shape(capsys):
     assert {"input", "first_order", "total"} <= set(payload["sobol"][0])
 
 
+def test_cli_table_shows_the_librarys_strategy_columns(capsys):
+    # The app shows analysis.strategy_table as it is; the command line must show
+    # the same columns (P10 to P90 CO2e included), only formatted.
+    status, out, _ = run(
+        capsys, "uncertainty", str(EXAMPLES / "grant.yaml"), "--draws", "128"
+    )
+    assert status == 0
+    header = next(line for line in out.splitlines() if "npv_p10_usd" in line)
+    result = analysis.monte_carlo(
+        load_scenario(EXAMPLES / "grant.yaml"), draws=128, seed=0, sensitivity=False
+    )
+    columns = [c for c in analysis.strategy_table(result) if c != "p_cheapest_se"]
+    assert header.split() == columns
+
+
 def test_cli_json_is_byte_identical_for_a_seed(capsys):
     argv = ("uncertainty", str(EXAMPLES / "grant.yaml"), "--draws", "200")
     argv += ("--seed", "5", "--format", "json", "--view", "award")
