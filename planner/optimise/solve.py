@@ -208,20 +208,32 @@ def _extra_cols(extra: Extra) -> int:
     return 0 if extra.slack is None else int(extra.slack.shape[1])
 
 
+LP_POOL_LIMIT = 1_000
+"""Most tangents the LP session keeps that only relaxed solves needed; beyond
+this, the next relaxed solve starts from a session rebuilt with the ones
+binding at the last optimum. A Pareto sweep's
+relaxations visit fractional staff switches and capacities all along the
+frontier, so without a limit the LP session grew to 18,000 rows and each LP
+round took 20 times longer at the sweep's end than at its start
+(``benchmarks/bench_optimise.py``, 2026-12-02). [-]"""
+
+
 class Generated:
     """A problem solved in kept HiGHS sessions, its generated cuts carried along.
 
     One LP session and one MIP session (:class:`planner.optimise.highs.Session`)
-    hold the problem with the extra rows and columns of a solve. Each cut a
-    solution violates is added to the problem and to the session that found it
-    (the LP session takes every cut, to keep its duals in the problem's row
-    order); later solves (a re-solve after cuts, the next Pareto point) start
-    with them, and the LP restarts from its last basis. The MIP session is not
-    given the cuts of fractional LP solutions: they are many (every set of
-    sources a fractional plan overfills) and slowed branch-and-cut down more
-    than they tightened it (measured on the department example). Every plan is
-    checked against the exact curve, so a missing cut costs a re-solve, never
-    exactness.
+    hold the problem with the extra rows and columns of a solve. A cut an
+    integer plan violates joins the problem and every session; later solves (a
+    re-solve after cuts, the next Pareto point) start with it, and the LP
+    restarts from its last basis. A cut only a relaxed (LP) solution violated
+    stays in the LP session's own pool (:attr:`lp_cuts`), not in the problem:
+    such cuts are many (every set of sources a fractional plan overfills), they
+    slowed branch-and-cut down more than they tightened it (measured on the
+    department example), and past :data:`LP_POOL_LIMIT` the LP session is
+    rebuilt with only those binding at its last optimum.
+    :meth:`promote_binding` moves the binding ones into the problem. Every
+    solution is checked against the exact curve, so a missing cut costs a
+    re-solve, never exactness.
 
     Parameters
     ----------
@@ -229,6 +241,8 @@ class Generated:
         The built problem (with any cuts generated before).
     extra : Extra, optional
         Rows and slack columns of this solve.
+    lp_cuts : sequence of Cut, optional
+        Tangents to start the LP session's pool with (another sweep's).
     """
 
     def __init__(
@@ -236,82 +250,168 @@ class Generated:
         problem: Problem,
         extra: Extra | None = None,
         *,
-        lp_rows: frozenset[int] = frozenset(),
+        lp_cuts: Sequence[Cut] = (),
     ) -> None:
         self.problem = problem
         self.extra = extra or Extra()
-        self.lp_rows: set[int] = set(lp_rows)
-        """Problem rows of cuts found by LP solves (left out of MIP sessions)."""
-        self._sessions: dict[bool, tuple[Session, int]] = {}
-        """relax -> (session, its row of the first extra row)."""
-        self._pending: dict[bool, list[int]] = {True: [], False: []}
-        """relax -> problem rows the session still has to be given."""
+        self.lp_cuts: list[Cut] = [
+            cut for cut in dict.fromkeys(lp_cuts) if cut not in problem.cuts
+        ]
+        """Tangents only relaxed solves needed, in the LP session only."""
+        self._mip: Session | None = None
+        self._mip_pending: list[int] = []
+        """Problem rows the MIP session still has to be given."""
+        self._lp: Session | None = None
+        self._lp_pending: list[int] = []
+        """Problem rows the LP session still has to be given."""
+        self._lp_row_of_problem: dict[int, int] = {}
+        """Problem row -> LP session row."""
+        self._lp_row_of_cut: dict[Cut, int] = {}
+        """Pooled tangent -> LP session row."""
+        self._lp_extra_first = 0
+        """LP session row of the first extra row."""
+        self._mip_extra_first = 0
+        """MIP session row of the first extra row."""
+        self._binding_pool: list[Cut] = []
+        """Pooled tangents binding at the last LP optimum."""
 
-    def _session(self, relax: bool) -> Session:
-        problem, extra = self.problem, self.extra
-        if relax not in self._sessions:
-            model = problem
-            if not relax and self.lp_rows and extra.slack is None:
-                keep = np.setdiff1d(
-                    np.arange(problem.A.shape[0]), np.fromiter(self.lp_rows, int)
-                )
-                model = dataclasses.replace(
-                    problem,
-                    A=problem.A[keep],
-                    row_lb=problem.row_lb[keep],
-                    row_ub=problem.row_ub[keep],
-                )
-            c, a, row_lb, row_ub, var_lb, var_ub, integrality = _model(model, extra)
-            options = problem.options
-            session = Session(
-                c,
-                a,
-                row_lb,
-                row_ub,
-                var_lb,
-                var_ub,
-                integrality,
-                relax=relax,
-                time_limit_s=options.time_limit_s,
-                mip_rel_gap=options.mip_rel_gap,
-            )
-            self._sessions[relax] = (session, model.A.shape[0])
-            self._pending[relax] = []
-            return session
-        session, _ = self._sessions[relax]
-        pending = self._pending[relax]
-        if pending:
-            rows = problem.A[pending]
-            k = _extra_cols(extra)
-            if k:
-                rows = sparse.hstack(
-                    [rows, sparse.csr_array((len(pending), k))], format="csr"
-                )
-            session.add_rows(
-                sparse.csr_array(rows), problem.row_lb[pending], problem.row_ub[pending]
-            )
-            self._pending[relax] = []
-        return session
+    # --- sessions ------------------------------------------------------------
 
-    def _session_rows(self) -> IntArray:
-        """LP session row of each canonical row (problem rows, then extra rows)."""
-        _, first = self._sessions[True]
-        total = self.problem.A.shape[0]
-        extra = _extra_rows(self.extra)
-        return np.concatenate(
-            [
-                np.arange(first),
-                np.arange(first + extra, total + extra),
-                np.arange(first, first + extra),
-            ]
-        ).astype(np.int64)
+    def _new_session(self, relax: bool) -> Session:
+        c, a, row_lb, row_ub, var_lb, var_ub, integrality = _model(
+            self.problem, self.extra
+        )
+        options = self.problem.options
+        return Session(
+            c,
+            a,
+            row_lb,
+            row_ub,
+            var_lb,
+            var_ub,
+            integrality,
+            relax=relax,
+            time_limit_s=options.time_limit_s,
+            mip_rel_gap=options.mip_rel_gap,
+        )
+
+    def _padded(self, rows: sparse.csr_array) -> sparse.csr_array:
+        """Rows over the problem's columns, widened by the extra slack columns."""
+        k = _extra_cols(self.extra)
+        if not k:
+            return rows
+        return sparse.csr_array(
+            sparse.hstack([rows, sparse.csr_array((rows.shape[0], k))], format="csr")
+        )
+
+    def _mip_session(self) -> Session:
+        if self._mip is None:
+            self._mip = self._new_session(relax=False)
+            self._mip_extra_first = self.problem.A.shape[0]
+            self._mip_pending = []
+        elif self._mip_pending:
+            rows = self._mip_pending
+            self._mip.add_rows(
+                self._padded(self.problem.A[rows]),
+                self.problem.row_lb[rows],
+                self.problem.row_ub[rows],
+            )
+            self._mip_pending = []
+        return self._mip
+
+    def _lp_session(self) -> Session:
+        if self._lp is None:
+            self._rebuild_lp()
+        assert self._lp is not None
+        if self._lp_pending:
+            rows = self._lp_pending
+            first = self._lp.n_rows
+            self._lp.add_rows(
+                self._padded(self.problem.A[rows]),
+                self.problem.row_lb[rows],
+                self.problem.row_ub[rows],
+            )
+            for offset, row in enumerate(rows):
+                self._lp_row_of_problem[row] = first + offset
+            self._lp_pending = []
+        return self._lp
+
+    def _rebuild_lp(self) -> None:
+        """A fresh LP session: the problem, the extra rows, the pool's binding part."""
+        if self._lp is not None:
+            keep = set(self._binding_pool)
+            self.lp_cuts = [cut for cut in self.lp_cuts if cut in keep]
+        self._lp = self._new_session(relax=True)
+        rows = self.problem.A.shape[0]
+        self._lp_row_of_problem = {row: row for row in range(rows)}
+        self._lp_extra_first = rows
+        self._lp_row_of_cut = {}
+        self._lp_pending = []
+        pool, self.lp_cuts = self.lp_cuts, []
+        self._pool(pool)
+
+    def _pool(self, cuts: list[Cut]) -> None:
+        """Append tangents to the LP session only."""
+        if not cuts:
+            return
+        assert self._lp is not None
+        first = self._lp.n_rows
+        parts, upper, _ = cut_rows(self.problem.inputs, self.problem.index, cuts, 0)
+        rows = sparse_from(parts, (len(cuts), self.problem.c.size))
+        self._lp.add_rows(self._padded(rows), np.full(len(cuts), -np.inf), upper)
+        for offset, cut in enumerate(cuts):
+            self._lp_row_of_cut[cut] = first + offset
+        self.lp_cuts.extend(cuts)
+
+    def _adopt(self, first: int) -> None:
+        """Problem rows from ``first`` on are new: give them to every session.
+
+        A tangent the LP session already holds in its pool becomes that
+        problem row there instead of a second copy.
+        """
+        rows = range(first, self.problem.A.shape[0])
+        if self._mip is not None:
+            self._mip_pending.extend(rows)
+        if self._lp is None:
+            return
+        cuts = self._cut_of_rows(first)
+        for row in rows:
+            pooled = self._lp_row_of_cut.pop(cuts.get(row), None)  # type: ignore[arg-type]
+            if pooled is None:
+                self._lp_pending.append(row)
+            else:
+                self._lp_row_of_problem[row] = pooled
+        moved = set(cuts.values())
+        self.lp_cuts = [cut for cut in self.lp_cuts if cut not in moved]
+
+    def _cut_of_rows(self, first: int) -> dict[int, Cut]:
+        """The capacity tangent of each problem row from ``first`` on."""
+        meta = self.problem.constraints.iloc[first:]
+        out: dict[int, Cut] = {}
+        capacity = meta["group"].to_numpy() == "capacity"
+        for row, year, subset, point in zip(
+            np.flatnonzero(capacity) + first,
+            meta["year"].to_numpy()[capacity],
+            meta["subset"].to_numpy()[capacity],
+            meta["breakpoint"].to_numpy()[capacity],
+            strict=True,
+        ):
+            members = tuple(int(s) for s in str(subset).split("+"))
+            out[int(row)] = (int(year) - 1, members, int(point))
+        return out
+
+    # --- bounds and cuts -----------------------------------------------------
 
     def set_extra_bounds(self, rows_lb: FloatArray, rows_ub: FloatArray) -> None:
         """Change the bounds of the extra rows in every session."""
         self.extra = dataclasses.replace(self.extra, rows_lb=rows_lb, rows_ub=rows_ub)
-        for session, first in self._sessions.values():
-            rows = np.arange(first, first + rows_lb.size, dtype=np.int64)
-            session.change_row_bounds(rows, rows_lb, rows_ub)
+        for session, first in (
+            (self._lp, self._lp_extra_first),
+            (self._mip, self._mip_extra_first),
+        ):
+            if session is not None:
+                rows = np.arange(first, first + rows_lb.size, dtype=np.int64)
+                session.change_row_bounds(rows, rows_lb, rows_ub)
 
     def include(self, problem: Problem) -> None:
         """Adopt the cuts another solve of this problem generated.
@@ -324,62 +424,62 @@ class Generated:
             msg = "include: the problem has fewer rows than the one it extends"
             raise ValueError(msg)
         self.problem = problem
-        rows = list(range(first, problem.A.shape[0]))
-        for relax in self._sessions:
-            self._pending[relax].extend(rows)
+        self._adopt(first)
 
     def promote_binding(self, lp: optimize.OptimizeResult) -> int:
-        """Give the MIP session the LP's cuts that bind at its optimum.
+        """Move the pooled tangents that bind at an LP optimum into the problem.
+
+        The MIP session gets them (the integer plan near the LP's mostly needs
+        them too).
 
         Parameters
         ----------
         lp : scipy.optimize.OptimizeResult
-            The last :meth:`solve` with ``relax=True`` (its ``d_ub``).
+            The last :meth:`solve` with ``relax=True``.
 
         Returns
         -------
         int
             Cuts promoted.
         """
-        if lp.status != 0 or not self.lp_rows:
+        if lp.status != 0 or not self._binding_pool:
             return 0
-        dual = np.asarray(lp["d_ub"][: self.problem.A.shape[0]])
-        rows = sorted(row for row in self.lp_rows if dual[row] != 0.0)
-        self.lp_rows.difference_update(rows)
-        if False in self._sessions:
-            self._pending[False].extend(rows)
-        return len(rows)
+        cuts = [cut for cut in self._binding_pool if cut in self._lp_row_of_cut]
+        self._add_cuts(cuts)
+        self._binding_pool = []
+        return len(cuts)
 
-    def _add_cuts(self, cuts: list[Cut], relax: bool) -> None:
+    def _add_cuts(self, cuts: list[Cut]) -> None:
         first = self.problem.A.shape[0]
         self.problem = with_cuts(self.problem, cuts)
-        rows = list(range(first, self.problem.A.shape[0]))
-        if relax:
-            self.lp_rows.update(rows)
-        if True in self._sessions:
-            self._pending[True].extend(rows)
-        if not relax and False in self._sessions:
-            self._pending[False].extend(rows)
+        self._adopt(first)
+
+    # --- solving -------------------------------------------------------------
 
     def _generate(
         self, relax: bool, start: FloatArray | None
     ) -> optimize.OptimizeResult:
         n_vars = self.problem.c.size
         for _ in range(MAX_GENERATION_ROUNDS):
-            result = self._session(relax).run(start)
+            session = self._lp_session() if relax else self._mip_session()
+            result = session.run(start)
             if result.x is None:
                 return result
-            current = self.problem
+            found = capacity_violations(
+                self.problem, np.asarray(result.x[:n_vars], dtype=float)
+            )
+            held = self._lp_row_of_cut if relax else {}
             cuts = [
                 cut
-                for cut, _ in capacity_violations(
-                    current, np.asarray(result.x[:n_vars], dtype=float)
-                )
-                if cut not in current.cuts
+                for cut in dict.fromkeys(cut for cut, _ in found)
+                if cut not in self.problem.cuts and cut not in held
             ]
             if not cuts:
                 return result
-            self._add_cuts(list(dict.fromkeys(cuts)), relax)
+            if relax:
+                self._pool(cuts)
+            else:
+                self._add_cuts(cuts)
         msg = "capacity cuts did not converge: the solver keeps violating them"
         raise RuntimeError(msg)
 
@@ -402,19 +502,39 @@ class Generated:
         scipy.optimize.OptimizeResult
             The last solve's result.
         """
+        if relax and len(self.lp_cuts) > LP_POOL_LIMIT:
+            # Between solves only: within one, every round's cuts are kept.
+            self._rebuild_lp()
         result = self._generate(relax, start)
         if relax:
             rows = self.problem.A.shape[0] + _extra_rows(self.extra)
             d_ub = np.zeros(rows)
             d_lb = np.zeros(rows)
+            self._binding_pool = []
             if result.status == 0:
-                dual = result["row_dual"][self._session_rows()]
+                row_dual = np.asarray(result["row_dual"], dtype=float)
+                dual = row_dual[self._lp_canonical_rows()]
                 row_lb, row_ub = self._bounds()
                 d_ub = np.where(np.isfinite(row_ub) & (dual < 0), dual, 0.0)
                 d_lb = np.where(np.isfinite(row_lb) & (dual > 0), dual, 0.0)
+                self._binding_pool = [
+                    cut
+                    for cut, row in self._lp_row_of_cut.items()
+                    if row_dual[row] != 0.0
+                ]
             result["d_ub"] = d_ub
             result["d_lb"] = d_lb
         return result
+
+    def _lp_canonical_rows(self) -> IntArray:
+        """LP session row of each problem row, then of each extra row."""
+        problem_rows = [
+            self._lp_row_of_problem[row] for row in range(self.problem.A.shape[0])
+        ]
+        extra = np.arange(
+            self._lp_extra_first, self._lp_extra_first + _extra_rows(self.extra)
+        )
+        return np.concatenate([np.asarray(problem_rows, dtype=np.int64), extra])
 
     def _bounds(self) -> tuple[FloatArray, FloatArray]:
         lb, ub = self.problem.row_lb, self.problem.row_ub
