@@ -50,6 +50,30 @@ On the department example's Pareto points each restart re-ran the root's cut
 separation for little gain; without restarts the sweep's branch-and-cut time
 fell by about a third (``benchmarks/bench_optimise.py``, 2026-12-02). [-]"""
 
+MIP_PSCOST_MIN_RELIABLE = 0
+"""Branchings a variable needs before HiGHS trusts its pseudocost instead of
+strong branching: none (HiGHS's default is 8). The optimiser's integers are
+few and coarse (a server is tens of reference accelerators), and strong
+branching on each was much of the slowest Pareto points' time; with this and
+:data:`MIP_FEASIBILITY_JUMP` off, the department sweep's 16 branch-and-cut
+solves, replayed on the same models, took 3.0 s instead of 3.95 s
+(2026-12-02). [-]"""
+
+MIP_FEASIBILITY_JUMP = False
+"""Run HiGHS's feasibility-jump heuristic before the root: off. The Pareto
+points start from a feasible plan (a MIP start), and the sweep's solves were
+faster without it: 3.5 s instead of 3.95 s alone, and the 3.0 s above together
+with :data:`MIP_PSCOST_MIN_RELIABLE`. [-]"""
+
+FLEET_MIP_OPTIONS: Mapping[str, bool | int | float | str] = {
+    "mip_pscost_minreliable": MIP_PSCOST_MIN_RELIABLE,
+    "mip_heuristic_run_feasibility_jump": MIP_FEASIBILITY_JUMP,
+}
+"""The two settings above, for the fleet problem's own branch-and-cut
+(:class:`planner.optimise.solve.Generated`) only: the robust plan's joint model
+of 50 futures (:mod:`planner.uncertainty.robust`) took 4.4 s longer with them
+(22.2 s against 17.8 s to value its plans, 2026-12-02). [-]"""
+
 GAP_ROUND_OFF = 1e-12
 """Relative gaps below this are round-off of a closed gap, reported as 0. [-]"""
 

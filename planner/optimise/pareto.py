@@ -30,11 +30,13 @@ FloatArray = npt.NDArray[np.float64]
 DEFAULT_WORKERS = 2
 """Processes a sweep uses unless told (never more than one per core). Measured
 on the reference machine (two virtual cores), 10-point department sweep with
-four server specs: 5.0-5.9 s in one process, 2.6-2.8 s in two (2026-12-02,
-``benchmarks/bench_optimise.py``, which prints both). It was 35 s and 14.6 s
-before capacity became a column of its own, the tangents written up front fell
-from 24 breakpoints to 4, restarts were switched off and the caps were solved
-from the tightest, each from the last plan. [-]"""
+four server specs: 4.1 s in one process, 2.3-2.6 s in two (2026-12-02,
+``benchmarks/bench_optimise.py``, which prints both; the machine ran up to a
+third slower in the afternoon). It was 35 s and 14.6 s before capacity became a
+column of its own, the tangents written up front fell from 24 breakpoints to
+4, the caps were solved from the tightest, each from the last plan, the LP's
+own tangents were kept apart, the cost-bound row went and branch-and-cut was
+tuned (:mod:`planner.optimise.highs`). [-]"""
 
 BYPASS_TOLERANCE = 1e-9
 """A starting plan whose cost is within this share of the cap's LP bound is
@@ -49,10 +51,10 @@ MIN_CAPS_PER_WORKER = 3
 one solve). [-]"""
 
 MAX_PARETO_POINTS = 50
-"""Most points of one frontier. Each is an exact MILP: 0.1-1.2 s on the 10-year
+"""Most points of one frontier. Each is an exact MILP: 0.1-0.6 s on the 10-year
 department example with four server specs (2026-12-02, two cores), so 50 keep a
 command-line request within about a minute; the app allows 20
-(``ui.state.OptimiserPart.pareto_points``), about 10 s in the app's one
+(``ui.state.OptimiserPart.pareto_points``), about 8 s in the app's one
 process. [-]"""
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import optimize, sparse
 
 from planner.optimise.build import Cut, Problem, cut_rows, sparse_from
-from planner.optimise.highs import Session
+from planner.optimise.highs import FLEET_MIP_OPTIONS, Session
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -293,6 +293,7 @@ class Generated:
             relax=relax,
             time_limit_s=options.time_limit_s,
             mip_rel_gap=options.mip_rel_gap,
+            options=None if relax else FLEET_MIP_OPTIONS,
         )
 
     def _padded(self, rows: sparse.csr_array) -> sparse.csr_array:
